@@ -1,0 +1,1 @@
+"""The ``digwebs`` command-line tool: scaffold, serve and inspect projects."""

@@ -1,0 +1,3 @@
+from digwebs_cli.main import main
+
+main()

@@ -1,0 +1,45 @@
+"""The ``digwebs`` click group.
+
+Commands are imported lazily, by name, so ``digwebs --help`` and ``digwebs new``
+stay fast and work in any folder, and a command whose optional dependencies
+are missing cannot break the others.
+"""
+
+from __future__ import annotations
+
+import importlib
+import typing as t
+
+import click
+
+# command name -> "module:attribute" of its click command
+_COMMANDS: dict[str, str] = {
+    "new": "digwebs_cli.new:new_command",
+    "generate": "digwebs_cli.generate:generate_command",
+    "routes": "digwebs_cli.routes:routes_command",
+    "serve": "digwebs_cli.serve:serve_command",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None or cmd_name not in _COMMANDS:
+            return command
+        module_name, attr = _COMMANDS[cmd_name].split(":")
+        loaded = getattr(importlib.import_module(module_name), attr)
+        return t.cast(click.Command, loaded)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="digwebs", prog_name="digwebs")
+def cli() -> None:
+    """Scaffold, serve and inspect digwebs projects."""
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(auto_envvar_prefix="DIGWEBS")
