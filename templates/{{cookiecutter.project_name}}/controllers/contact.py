@@ -1,0 +1,24 @@
+"""A form that posts back: validate, then redirect (post/redirect/get)."""
+
+from digwebs import flash, get, post, redirect, request, url_for, view
+
+
+@view("contact.html")
+@get("/contact", name="contact.form")
+def form():
+    return {"errors": {}, "values": {}}
+
+
+@view("contact.html")
+@post("/contact", name="contact.submit")
+def submit():
+    values = {
+        "name": request.form.get("name", "").strip(),
+        "message": request.form.get("message", "").strip(),
+    }
+    errors = {field: "This field is required." for field, value in values.items() if not value}
+    if errors:
+        # Show the form again, with what the visitor typed and what is missing.
+        return {"errors": errors, "values": values}
+    flash(f"Thank you, {values['name']}! Your message has been sent.")
+    return redirect(url_for("contact.form"))
