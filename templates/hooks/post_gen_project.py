@@ -13,6 +13,7 @@ from pathlib import Path
 
 project_dir = Path.cwd()
 cd_path = {{ cookiecutter.__cd_path|tojson }}
+project_name = {{ cookiecutter.project_name|tojson }}
 
 
 def fail(message):
@@ -46,7 +47,7 @@ if spec is not None and spec.origin is not None:  # not a bare namespace folder
     count = len(routes()) if callable(routes) else "?"
     checked += f" and wsgiapp imports ({count} routes)"
 
-print(f"Created {{ cookiecutter.project_name }}: {checked}.")
+print(f"Created {project_name}: {checked}.")
 print()
 print("Next steps:")
 print(f"  cd {shlex.quote(cd_path)}")

@@ -1,4 +1,4 @@
-"""The WSGI entry point of {{ cookiecutter.title }}.
+"""The WSGI entry point of the {{ cookiecutter.project_slug }} site.
 
 ``app`` is the WSGI callable: ``digwebs serve`` and ``gunicorn wsgiapp:app``
 both find it here. ``load()`` imports every module in ``controllers/`` and

@@ -1,0 +1,48 @@
+"""Fixtures for the command-line tests: a runner and an isolated home."""
+
+from __future__ import annotations
+
+import os
+import typing as t
+
+import click.testing
+import pytest
+
+from digwebs_cli.main import cli
+
+
+@pytest.fixture
+def isolated_home(tmp_path_factory, monkeypatch):
+    """Point HOME and cookiecutter's user paths at an empty temporary folder.
+
+    cookiecutter expands ``~`` when it is imported, so HOME alone is not
+    enough: its DEFAULT_CONFIG and USER_CONFIG_PATH are patched too
+    (cookiecutter's own ``isolated_filesystem`` fixture does the same).
+    """
+    import cookiecutter.config
+
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("COOKIECUTTER_CONFIG", raising=False)
+    for name in [n for n in os.environ if n.startswith("DIGWEBS_")]:
+        monkeypatch.delenv(name)
+    config = cookiecutter.config
+    monkeypatch.setattr(config, "USER_CONFIG_PATH", str(home / ".cookiecutterrc"))
+    monkeypatch.setitem(config.DEFAULT_CONFIG, "replay_dir", str(home / ".cookiecutter_replay"))
+    monkeypatch.setitem(config.DEFAULT_CONFIG, "cookiecutters_dir", str(home / ".cookiecutters"))
+    return home
+
+
+@pytest.fixture
+def runner():
+    return click.testing.CliRunner()
+
+
+@pytest.fixture
+def invoke(runner, isolated_home) -> t.Callable[..., click.testing.Result]:
+    """``invoke("new", "myblog", ...)`` runs the ``digwebs`` group in-process."""
+
+    def invoke(*args: str, **kwargs: t.Any) -> click.testing.Result:
+        return runner.invoke(cli, list(args), **kwargs)
+
+    return invoke

@@ -1,0 +1,174 @@
+"""``digwebs generate controller``: files, routes, refusals."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import jinja2
+import pytest
+
+ALL_ACTIONS = ("index", "show", "new", "create", "edit", "update", "destroy")
+
+
+@pytest.fixture
+def project(invoke, tmp_path) -> Path:
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    return tmp_path / "myblog"
+
+
+def _generate(invoke, project: Path, *args: str):
+    return invoke("generate", "controller", *args, "--project-dir", str(project))
+
+
+def _decorators(source: str) -> dict[str, list[str]]:
+    """Map each function of a module to its decorators, as source text."""
+    tree = ast.parse(source)
+    return {
+        node.name: [ast.unparse(d) for d in node.decorator_list]
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+    }
+
+
+def test_default_action_is_index(invoke, project):
+    result = _generate(invoke, project, "posts")
+    assert result.exit_code == 0, result.output
+    assert "created  controllers/posts.py" in result.output
+    assert _decorators((project / "controllers/posts.py").read_text()) == {
+        "index": ["view('posts/index.html')", "get('/posts', name='posts.index')"],
+    }
+    assert (project / "views/posts/index.html").is_file()
+    assert "def test_index(client):" in (project / "tests/test_posts.py").read_text()
+
+
+def test_conventional_routes(invoke, project):
+    assert _generate(invoke, project, "blog_posts", *ALL_ACTIONS, "archive").exit_code == 0
+    routes = _decorators((project / "controllers/blog_posts.py").read_text())
+    assert routes == {
+        "index": ["view('blog_posts/index.html')", "get('/blog-posts', name='blog_posts.index')"],
+        "show": [
+            "view('blog_posts/show.html')",
+            "get('/blog-posts/<int:item_id>', name='blog_posts.show')",
+        ],
+        "new": ["view('blog_posts/new.html')", "get('/blog-posts/new', name='blog_posts.new')"],
+        "create": ["post('/blog-posts', name='blog_posts.create')"],
+        "edit": [
+            "view('blog_posts/edit.html')",
+            "get('/blog-posts/<int:item_id>/edit', name='blog_posts.edit')",
+        ],
+        "update": ["post('/blog-posts/<int:item_id>', name='blog_posts.update')"],
+        "destroy": ["post('/blog-posts/<int:item_id>/delete', name='blog_posts.destroy')"],
+        "archive": [
+            "view('blog_posts/archive.html')",
+            "get('/blog-posts/archive', name='blog_posts.archive')",
+        ],
+    }
+    views = sorted(p.name for p in (project / "views/blog_posts").iterdir())
+    assert views == ["archive.html", "edit.html", "index.html", "new.html", "show.html"]
+
+
+def test_generated_files_are_valid_python_and_jinja(invoke, project):
+    assert _generate(invoke, project, "posts", *ALL_ACTIONS).exit_code == 0
+    for path in ("controllers/posts.py", "tests/test_posts.py"):
+        compile((project / path).read_text(), path, "exec")
+    env = jinja2.Environment()
+    for view in (project / "views/posts").iterdir():
+        source = view.read_text()
+        env.parse(source)
+        assert source.startswith('{% extends "base.html" %}')
+    new_form = (project / "views/posts/new.html").read_text()
+    assert "url_for('posts.create')" in new_form
+    edit_form = (project / "views/posts/edit.html").read_text()
+    assert "url_for('posts.update', item_id=item_id)" in edit_form
+
+
+def test_views_link_only_to_generated_actions(invoke, project):
+    assert _generate(invoke, project, "posts", "show", "new").exit_code == 0
+    show = (project / "views/posts/show.html").read_text()
+    new = (project / "views/posts/new.html").read_text()
+    assert "url_for" not in show + new
+
+
+def test_form_posts_redirect_to_index_or_item(invoke, project):
+    assert _generate(invoke, project, "posts", "index", "show", "create", "update").exit_code == 0
+    source = (project / "controllers/posts.py").read_text()
+    assert 'return redirect(url_for("posts.index"))' in source
+    assert 'return redirect(url_for("posts.show", item_id=item_id))' in source
+    tests = (project / "tests/test_posts.py").read_text()
+    assert 'endswith("/posts/1")' in tests
+
+
+def test_refuses_to_overwrite_without_force(invoke, project):
+    assert _generate(invoke, project, "posts").exit_code == 0
+    controller = project / "controllers/posts.py"
+    controller.write_text("# edited by hand\n")
+
+    result = _generate(invoke, project, "posts", "index", "show")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "Error: Refusing to overwrite 'controllers/posts.py', 'tests/test_posts.py', "
+        "'views/posts/index.html'. Pass --force to replace."
+    ]
+    assert controller.read_text() == "# edited by hand\n"
+    assert not (project / "views/posts/show.html").exists()
+
+    result = _generate(invoke, project, "posts", "index", "show", "--force")
+    assert result.exit_code == 0, result.output
+    assert "replaced  controllers/posts.py" in result.output
+    assert "created  views/posts/show.html" in result.output
+    assert "def show(item_id):" in controller.read_text()
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["Posts"], "controller name"),
+        (["1posts"], "controller name"),
+        (["class"], "controller name"),
+        (["posts", "Show"], "action name"),
+        (["posts", "index", "index"], "twice"),
+        (["posts", "destroy", "delete"], "same route"),
+        (["posts", "view"], "imports"),
+    ],
+)
+def test_bad_names_are_refused(invoke, project, args, needle):
+    before = sorted(project.rglob("*"))
+    result = _generate(invoke, project, *args)
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1 and needle in result.stderr
+    assert sorted(project.rglob("*")) == before
+
+
+def test_outside_a_project(invoke, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("generate", "controller", "posts")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: No 'controllers' folder in the current folder: run this inside a digwebs "
+        "project (one made by 'digwebs new'), or pass --project-dir.\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_current_folder_is_the_default_project(invoke, project, monkeypatch):
+    monkeypatch.chdir(project)
+    assert invoke("generate", "controller", "posts").exit_code == 0
+    assert (project / "controllers/posts.py").is_file()
+
+
+def test_project_without_base_layout_gets_standalone_views(invoke, tmp_path):
+    (tmp_path / "controllers").mkdir()
+    assert _generate(invoke, tmp_path, "posts", "index").exit_code == 0
+    view = (tmp_path / "views/posts/index.html").read_text()
+    assert view.startswith("<!doctype html>")
+    assert "extends" not in view
+
+
+def test_generate_help(invoke):
+    result = invoke("generate", "--help")
+    assert result.exit_code == 0 and "controller" in result.output
+    result = invoke("generate", "controller", "--help")
+    assert result.exit_code == 0
+    assert "--force" in result.output and "destroy" in result.output

@@ -1,0 +1,345 @@
+"""``digwebs new``: rendering the bundled template, options and errors."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import click.testing
+import pytest
+
+from digwebs_cli._templates import bundled_template_dir
+from digwebs_cli._templates import digwebs_version
+from digwebs_cli.main import cli
+
+
+def _tree(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def _pyproject(project: Path) -> dict:
+    return tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+
+
+def _assert_one_line_error(result: click.testing.Result, *needles: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+@pytest.fixture
+def make_template(tmp_path):
+    """Write a small cookiecutter template; return its folder."""
+
+    def make(files: dict[str, str], questions: dict | None = None) -> Path:
+        root = tmp_path / "custom-template"
+        context = {"project_name": "demo", "flavour": ["plain", "spicy"]}
+        (root).mkdir()
+        (root / "cookiecutter.json").write_text(json.dumps(questions or context))
+        for name, text in files.items():
+            path = root / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+        return root
+
+    return make
+
+
+def test_bundled_template_is_found_in_the_source_tree():
+    folder = bundled_template_dir()
+    assert (folder / "cookiecutter.json").is_file()
+    assert (folder / "{{cookiecutter.project_name}}" / "wsgiapp.py").is_file()
+
+
+def test_new_renders_the_project(invoke, tmp_path):
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "myblog"
+    for expected in [
+        ".gitignore",
+        "README.md",
+        "pyproject.toml",
+        "wsgiapp.py",
+        "controllers/home.py",
+        "controllers/api.py",
+        "controllers/contact.py",
+        "middlewares/timing.py",
+        "views/base.html",
+        "views/index.html",
+        "views/errors/404.html",
+        "views/errors/500.html",
+        "static/css/site.css",
+        "static/js/site.js",
+        "static/images/logo.svg",
+        "static/favicon.ico",
+        "config/default.toml",
+        "config/development.toml",
+        "config/production.toml",
+        "tests/conftest.py",
+    ]:
+        assert (project / expected).is_file(), expected
+    # Nothing but the project: no staging folder, no bytecode from the hook.
+    assert [p.name for p in tmp_path.iterdir()] == ["myblog"]
+    assert not any(p.name == "__pycache__" for p in project.rglob("*"))
+
+
+def test_views_are_copied_without_rendering(invoke, tmp_path):
+    invoke("new", "myblog", "--no-input", "-o", str(tmp_path))
+    project = tmp_path / "myblog"
+    template = bundled_template_dir() / "{{cookiecutter.project_name}}"
+    for view in (template / "views").rglob("*.html"):
+        copied = project / view.relative_to(template)
+        assert copied.read_bytes() == view.read_bytes()
+    assert '{% extends "base.html" %}' in (project / "views/index.html").read_text()
+    favicon = template / "static" / "favicon.ico"
+    assert (project / "static/favicon.ico").read_bytes() == favicon.read_bytes()
+
+
+def test_python_and_config_files_are_rendered(invoke, tmp_path):
+    invoke("new", "my-blog", "--no-input", "-o", str(tmp_path))
+    project = tmp_path / "my-blog"
+    for path in project.rglob("*"):
+        if path.suffix in {".py", ".toml", ".md"}:
+            assert "cookiecutter" not in path.read_text(), path
+    assert 'site_title = "My Blog"' in (project / "config/default.toml").read_text()
+    assert _pyproject(project)["project"]["name"] == "my_blog"
+
+
+def test_secret_key_is_random_and_only_in_development(invoke, tmp_path):
+    keys = []
+    for name in ("one", "two"):
+        invoke("new", name, "--no-input", "-o", str(tmp_path))
+        config = tmp_path / name / "config"
+        development = tomllib.loads((config / "development.toml").read_text())
+        assert len(development["secret_key"]) >= 32
+        keys.append(development["secret_key"])
+        for other in ("default.toml", "production.toml"):
+            assert "secret_key" not in tomllib.loads((config / other).read_text())
+    assert keys[0] != keys[1]
+
+
+def test_pyproject_records_version_and_answers(invoke, tmp_path):
+    invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "-x", "author=Ada Lovelace")
+    data = _pyproject(tmp_path / "myblog")
+    assert data["project"]["dependencies"] == [f"digwebs>={digwebs_version()}"]
+    assert data["project"]["optional-dependencies"]["test"]
+    recorded = data["tool"]["digwebs"]
+    assert recorded["version"] == digwebs_version()
+    assert recorded["template"] == "bundled"
+    assert recorded["answers"] == {
+        "project_name": "myblog",
+        "project_slug": "myblog",
+        "title": "Myblog",
+        "description": "A website built with digwebs.",
+        "author": "Ada Lovelace",
+    }
+    assert data["project"]["authors"] == [{"name": "Ada Lovelace"}]
+
+
+def test_extra_sets_answers(invoke, tmp_path):
+    result = invoke(
+        "new", "myblog", "--no-input", "-o", str(tmp_path),
+        "-x", "title=Notes of Ada", "--extra", 'description=Ada\'s "notes"',
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "myblog"
+    assert (project / "README.md").read_text().startswith("# Notes of Ada\n")
+    assert _pyproject(project)["project"]["description"] == 'Ada\'s "notes"'
+
+
+def test_output_dir_is_created(invoke, tmp_path):
+    out = tmp_path / "a" / "b"
+    result = invoke("new", "myblog", "--no-input", "--output-dir", str(out))
+    assert result.exit_code == 0, result.output
+    assert (out / "myblog" / "wsgiapp.py").is_file()
+
+
+def test_default_output_dir_is_the_current_folder(invoke, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert invoke("new", "myblog", "--no-input").exit_code == 0
+    assert (tmp_path / "myblog" / "wsgiapp.py").is_file()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["1blog", "my blog", "my.blog", "a/b", "../evil", "class", "digwebs", "blög", "x" * 65, ""],
+)
+def test_invalid_name_is_refused(invoke, tmp_path, name):
+    result = invoke("new", name, "--no-input", "-o", str(tmp_path / "out"))
+    _assert_one_line_error(result, "name")
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_extra_key_is_refused(invoke, tmp_path):
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "-x", "descripton=x")
+    _assert_one_line_error(result, "'descripton'", "'description'")
+    assert _tree(tmp_path) == []
+
+
+@pytest.mark.parametrize("extra", ["description", "=value", "_digwebs_version=9"])
+def test_malformed_or_private_extra_is_refused(invoke, tmp_path, extra):
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "-x", extra)
+    _assert_one_line_error(result, "--extra" if "=" not in extra[1:] else "Unknown")
+    assert _tree(tmp_path) == []
+
+
+def test_extra_project_name_must_agree_with_name(invoke, tmp_path):
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "-x", "project_name=x")
+    _assert_one_line_error(result, "contradicts")
+    assert invoke("new", "a", "--no-input", "-o", str(tmp_path), "-x", "project_name=a").exit_code == 0
+
+
+def test_existing_non_empty_folder_needs_force(invoke, tmp_path):
+    target = tmp_path / "myblog"
+    target.mkdir()
+    (target / "README.md").write_text("mine")
+    (target / "notes.txt").write_text("keep me")
+
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path))
+    _assert_one_line_error(result, "--force", "not empty")
+    assert _tree(target) == ["README.md", "notes.txt"]
+
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "--force")
+    assert result.exit_code == 0, result.output
+    assert (target / "notes.txt").read_text() == "keep me"
+    assert (target / "README.md").read_text().startswith("# Myblog")
+    assert (target / "wsgiapp.py").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["myblog"]
+
+
+def test_existing_empty_folder_is_used(invoke, tmp_path):
+    (tmp_path / "myblog").mkdir()
+    assert invoke("new", "myblog", "--no-input", "-o", str(tmp_path)).exit_code == 0
+    assert (tmp_path / "myblog" / "wsgiapp.py").is_file()
+
+
+def test_force_refuses_a_file_where_a_folder_goes(invoke, tmp_path):
+    target = tmp_path / "myblog"
+    target.mkdir()
+    (target / "views").write_text("a file, not a folder")
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "--force")
+    _assert_one_line_error(result, "views")
+    assert _tree(target) == ["views"]
+
+
+def test_target_that_is_a_file_is_refused(invoke, tmp_path):
+    (tmp_path / "myblog").write_text("")
+    _assert_one_line_error(invoke("new", "myblog", "--no-input", "-o", str(tmp_path)), "folder")
+
+
+def test_user_cookiecutter_config_and_replay_are_ignored(invoke, tmp_path, isolated_home, monkeypatch):
+    rc = isolated_home / "custom-rc.yaml"
+    rc.write_text('default_context:\n  description: "From the user config"\n')
+    monkeypatch.setenv("COOKIECUTTER_CONFIG", str(rc))
+    (isolated_home / ".cookiecutterrc").write_text("default_context:\n  title: Hijacked\n")
+    # A replay "folder" that is a file would make cookiecutter's replay dump fail.
+    (isolated_home / ".cookiecutter_replay").write_text("not a folder")
+
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    answers = _pyproject(tmp_path / "out" / "myblog")["tool"]["digwebs"]["answers"]
+    assert answers["description"] == "A website built with digwebs."
+    assert answers["title"] == "Myblog"
+    assert (isolated_home / ".cookiecutter_replay").read_text() == "not a folder"
+    assert not (isolated_home / ".cookiecutters").exists()
+
+
+def test_prompts_use_the_answers_typed(invoke, tmp_path):
+    # project_name, project_slug, title, description, author
+    result = invoke("new", "myblog", "-o", str(tmp_path), input="\n\nMy Notes\n\nAda\n")
+    assert result.exit_code == 0, result.output
+    answers = _pyproject(tmp_path / "myblog")["tool"]["digwebs"]["answers"]
+    assert answers["title"] == "My Notes"
+    assert answers["author"] == "Ada"
+    assert answers["project_name"] == "myblog"
+
+
+def test_prompt_with_an_invalid_slug_writes_nothing(invoke, tmp_path):
+    result = invoke("new", "myblog", "-o", str(tmp_path), input="\nnot valid\n\n\n\n")
+    assert result.exit_code == 2
+    assert "nothing was written" in result.stderr
+    assert _tree(tmp_path) == []
+
+
+def test_hook_prints_the_next_steps(isolated_home, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    runner = click.testing.CliRunner(capture="fd")
+    result = runner.invoke(cli, ["new", "myblog", "--no-input", "-o", "sites"])
+    assert result.exit_code == 0, result.output
+    assert "cd sites/myblog" in result.output
+    assert "digwebs serve" in result.output
+    assert "digwebs routes" in result.output
+
+
+def test_custom_template(invoke, tmp_path, make_template):
+    template = make_template(
+        {
+            "{{cookiecutter.project_name}}-src/hello.txt": "{{ cookiecutter.flavour }}\n",
+            "{{cookiecutter.project_name}}-src/pyproject.toml": '[project]\nname = "x"\n',
+        }
+    )
+    result = invoke(
+        "new", "site", "--no-input", "-o", str(tmp_path / "out"),
+        "--template", str(template), "-x", "flavour=spicy",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Created" in result.stdout
+    # NAME is the folder, whatever the template calls its own.
+    project = tmp_path / "out" / "site"
+    assert (project / "hello.txt").read_text() == "spicy\n"
+    recorded = _pyproject(project)["tool"]["digwebs"]
+    assert recorded["template"] == str(template)
+    assert recorded["answers"] == {"project_name": "site", "flavour": "spicy"}
+
+
+def test_custom_template_choice_must_be_valid(invoke, tmp_path, make_template):
+    template = make_template({"{{cookiecutter.project_name}}/a.txt": "a"})
+    result = invoke(
+        "new", "site", "--no-input", "-o", str(tmp_path / "out"),
+        "--template", str(template), "-x", "flavour=bland",
+    )  # fmt: skip
+    _assert_one_line_error(result, "bland")
+    assert not (tmp_path / "out").exists()
+
+
+def test_failed_rendering_leaves_nothing_behind(invoke, tmp_path, make_template):
+    template = make_template(
+        {
+            "{{cookiecutter.project_name}}/a.txt": "fine",
+            "{{cookiecutter.project_name}}/b.txt": "{{ cookiecutter.missing }}",
+        }
+    )
+    out = tmp_path / "out"
+    result = invoke("new", "site", "--no-input", "-o", str(out), "--template", str(template))
+    _assert_one_line_error(result, "b.txt", "missing")
+    assert not out.exists()
+
+
+def test_failing_hook_leaves_nothing_behind(invoke, tmp_path, make_template):
+    template = make_template(
+        {
+            "{{cookiecutter.project_name}}/a.txt": "fine",
+            "hooks/post_gen_project.py": "import sys\nsys.exit(3)\n",
+        }
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    result = invoke("new", "site", "--no-input", "-o", str(out), "--template", str(template))
+    _assert_one_line_error(result, "hook", "nothing was written")
+    assert _tree(out) == []
+
+
+def test_missing_template_is_a_one_line_error(invoke, tmp_path):
+    result = invoke("new", "site", "--no-input", "--template", str(tmp_path / "nope"))
+    _assert_one_line_error(result, "nope")
+
+
+def test_new_help():
+    result = click.testing.CliRunner().invoke(cli, ["new", "--help"])
+    assert result.exit_code == 0
+    for option in ("--output-dir", "--no-input", "--extra", "--template", "--force"):
+        assert option in result.output
