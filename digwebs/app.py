@@ -1,0 +1,426 @@
+"""The application: registration, discovery, composition and the WSGI entry."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import os
+import pkgutil
+import sys
+import threading
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import results
+from .config import load_config
+from .context import RequestContext, _cv_ctx, _cv_loading_app
+from .errors import HttpError, MethodNotAllowed
+from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe
+from .request import Request
+from .response import Response
+from .routing import Router, Rule
+
+if t.TYPE_CHECKING:
+    from .testing import TestClient
+
+__all__ = ["Digwebs", "RouteInfo", "MatchResult"]
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+logger = logging.getLogger("digwebs")
+
+
+@dataclass(frozen=True)
+class RouteInfo:
+    """One row of the route table, as ``digwebs routes`` shows it."""
+
+    methods: tuple[str, ...]
+    path: str
+    name: str
+    handler: t.Callable[..., t.Any]
+    handler_name: str
+    file: str
+    line: int
+    renders: str  # "view" | "json" | "other"
+    template: str | None
+    middleware: tuple[MiddlewareInfo, ...]
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    route: RouteInfo
+    params: dict[str, t.Any]
+
+
+class Digwebs:
+    """A digwebs application, and a WSGI callable.
+
+    ``root_path`` is the project folder holding ``controllers/``,
+    ``middlewares/``, ``views/``, ``static/`` and ``config/``; it defaults to
+    the folder of the module that creates the application. Keyword arguments
+    are configuration values (see :mod:`digwebs.config`).
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response
+
+    def __init__(self, root_path: str | os.PathLike[str] | None = None, **config: t.Any) -> None:
+        if root_path is None:
+            caller = sys._getframe(1).f_globals.get("__file__")
+            root_path = os.path.dirname(os.path.abspath(caller)) if caller else os.getcwd()
+        self.root_path = str(Path(root_path).resolve())
+        self.config = load_config(self.root_path, config)
+        self.template_folder = os.path.join(self.root_path, "views")
+        self.static_folder = os.path.join(self.root_path, "static")
+        self.router = Router()
+        self.logger = logger
+        self.error_handlers: dict[int | type[BaseException], t.Callable[..., t.Any]] = {}
+        self.context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
+        self.template_filters: dict[str, t.Callable[..., t.Any]] = {}
+        self.template_globals: dict[str, t.Any] = {}
+        self._middleware: list[MiddlewareEntry] = []
+        self._routes: list[tuple[Rule, t.Callable[..., t.Any]]] = []
+        self._loaded = False
+        self._finalized = False
+        self._finalize_lock = threading.Lock()
+        self._entry: t.Callable[[RequestContext], Response] = self._dispatch
+        self._jinja_env: t.Any = None
+        self._session_interface: t.Any = None
+        self._static_registered = False
+
+    # -- registration -------------------------------------------------------
+
+    def _check_setup(self, what: str) -> None:
+        if self._finalized:
+            raise RuntimeError(
+                f"cannot {what}: the application has already handled a request or listed its "
+                "routes, and its chains are composed. Register everything before that, e.g. "
+                "in controllers/ and middlewares/ loaded by app.load()."
+            )
+
+    def add_route(
+        self,
+        path: str,
+        fn: t.Callable[..., t.Any],
+        methods: t.Iterable[str] = ("GET",),
+        name: str | None = None,
+    ) -> Rule:
+        """Register ``fn`` as the handler of ``path`` for ``methods``."""
+        self._check_setup(f"add route {path!r}")
+        target = inspect.unwrap(fn)
+        default_name = f"{target.__module__}.{target.__qualname__}"
+        rule = Rule(path, fn, methods, name or default_name, self.router.converters)
+        self.router.add(rule)
+        self._routes.append((rule, fn))
+        return rule
+
+    def route(
+        self, path: str, methods: t.Iterable[str] = ("GET",), name: str | None = None
+    ) -> t.Callable[[F], F]:
+        """Decorator form of :meth:`add_route`."""
+
+        def register(fn: F) -> F:
+            self.add_route(path, fn, methods, name)
+            return fn
+
+        return register
+
+    def get(self, path: str, name: str | None = None) -> t.Callable[[F], F]:
+        return self.route(path, ("GET",), name)
+
+    def post(self, path: str, name: str | None = None) -> t.Callable[[F], F]:
+        return self.route(path, ("POST",), name)
+
+    def put(self, path: str, name: str | None = None) -> t.Callable[[F], F]:
+        return self.route(path, ("PUT",), name)
+
+    def patch(self, path: str, name: str | None = None) -> t.Callable[[F], F]:
+        return self.route(path, ("PATCH",), name)
+
+    def delete(self, path: str, name: str | None = None) -> t.Callable[[F], F]:
+        return self.route(path, ("DELETE",), name)
+
+    def use(
+        self, fn: t.Callable[..., t.Any], order: int = 0, prefix: str | None = None
+    ) -> t.Callable[..., t.Any]:
+        """Add middleware ``fn(ctx, next)``; lower ``order`` runs further out.
+
+        Without ``prefix`` it wraps every request, 404s included; with one,
+        only the routes whose path is under it.
+        """
+        self._check_setup("add middleware")
+        scope = "global" if prefix is None else "prefix"
+        info = describe(fn, order, scope, prefix)
+        self._middleware.append(MiddlewareEntry(fn, info, len(self._middleware)))
+        return fn
+
+    def errorhandler(self, code_or_exception: int | type[BaseException]) -> t.Callable[[F], F]:
+        """Register ``fn(error)`` to answer an HTTP status or exception class."""
+
+        def register(fn: F) -> F:
+            self.error_handlers[code_or_exception] = fn
+            return fn
+
+        return register
+
+    def context_processor(self, fn: F) -> F:
+        """Register ``fn() -> dict`` whose items every template sees."""
+        self.context_processors.append(fn)
+        return fn
+
+    def template_filter(self, name: str | None = None) -> t.Callable[[F], F]:
+        """Register a jinja2 filter, named after the function by default."""
+
+        def register(fn: F) -> F:
+            self.template_filters[name or fn.__name__] = fn
+            if self._jinja_env is not None:
+                self._jinja_env.filters[name or fn.__name__] = fn
+            return fn
+
+        return register
+
+    # -- discovery ----------------------------------------------------------
+
+    def load(self) -> Digwebs:
+        """Import ``controllers/`` and ``middlewares/`` and register what they mark.
+
+        Returns the application, so ``app = Digwebs().load()`` reads well.
+        Loading twice does nothing the second time.
+        """
+        if self._loaded:
+            return self
+        self._loaded = True
+        token = _cv_loading_app.set(self)
+        try:
+            for package in ("middlewares", "controllers"):
+                for module in self._import_package(package):
+                    self._register_marked(module, package)
+        finally:
+            _cv_loading_app.reset(token)
+        return self
+
+    def _import_package(self, package: str) -> list[t.Any]:
+        folder = Path(self.root_path, package)
+        if not folder.is_dir():
+            return []
+        if self.root_path not in sys.path:
+            sys.path.insert(0, self.root_path)
+        # Another project (or an earlier load) may have left a package of the
+        # same name in sys.modules; import this project's own, fresh, so that
+        # module-level registration runs against this application.
+        for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+            del sys.modules[name]
+        importlib.invalidate_caches()
+        pkg = importlib.import_module(package)
+        modules = [pkg]
+        for info in sorted(pkgutil.walk_packages(pkg.__path__, package + "."), key=lambda i: i.name):
+            modules.append(importlib.import_module(info.name))
+        return modules
+
+    def _register_marked(self, module: t.Any, package: str) -> None:
+        found = []
+        for value in vars(module).values():
+            if getattr(value, "__module__", None) != module.__name__:
+                continue
+            code = getattr(inspect.unwrap(value), "__code__", None)
+            line = code.co_firstlineno if code else 0
+            found.append((line, value))
+        for _, fn in sorted(found, key=lambda item: item[0]):
+            marks = getattr(fn, "__digwebs_middleware__", None)
+            if marks is not None:
+                self.use(fn, order=marks["order"], prefix=marks["prefix"])
+            for path, methods, name in getattr(fn, "__digwebs_routes__", ()):
+                self.add_route(path, fn, methods, name)
+
+    # -- composition --------------------------------------------------------
+
+    def _finalize(self) -> None:
+        with self._finalize_lock:
+            if self._finalized:
+                return
+            self._register_static()
+            ordered = sorted(self._middleware, key=lambda e: (e.info.order, e.seq))
+            global_mw = [e for e in ordered if e.info.prefix is None]
+            for rule, fn in self._routes:
+                local = [e.fn for e in ordered if e.info.prefix is not None and e.applies_to(rule.path)]
+                local.extend(getattr(fn, "__digwebs_use__", ()))
+                endpoint = results.Endpoint(self, rule, fn)
+                rule.chain = compose(local, endpoint, self.make_response)
+            self._entry = compose([e.fn for e in global_mw], self._dispatch, self.make_response)
+            self._finalized = True
+
+    def _register_static(self) -> None:
+        from .static import register_static_routes
+
+        register_static_routes(self)
+
+    def _route_info(self, rule: Rule, fn: t.Callable[..., t.Any]) -> RouteInfo:
+        target = inspect.unwrap(fn)
+        code = getattr(target, "__code__", None)
+        template = getattr(fn, "__digwebs_view__", None)
+        renders = "view" if template else "json" if getattr(fn, "__digwebs_api__", False) else "other"
+        ordered = sorted(self._middleware, key=lambda e: (e.info.order, e.seq))
+        chain = [e.info for e in ordered if e.info.prefix is None]
+        chain += [e.info for e in ordered if e.info.prefix is not None and e.applies_to(rule.path)]
+        chain += [describe(m, 0, "route", None) for m in getattr(fn, "__digwebs_use__", ())]
+        return RouteInfo(
+            methods=tuple(sorted(rule.methods)),
+            path=rule.path,
+            name=t.cast(str, rule.name),
+            handler=fn,
+            handler_name=f"{target.__module__}.{target.__qualname__}",
+            file=code.co_filename if code else "?",
+            line=code.co_firstlineno if code else 0,
+            renders=renders,
+            template=template,
+            middleware=tuple(chain),
+        )
+
+    def routes(self) -> list[RouteInfo]:
+        """The route table, in registration order."""
+        if not self._finalized:
+            self._finalize()
+        return [self._route_info(rule, fn) for rule, fn in self._routes]
+
+    def match(self, method: str, path: str) -> MatchResult:
+        """Which route answers ``method path``; raises like a request would."""
+        if not self._finalized:
+            self._finalize()
+        rule, params = self.router.match(method.upper(), path)
+        fn = next(f for r, f in self._routes if r is rule)
+        return MatchResult(self._route_info(rule, fn), params)
+
+    def url_for(self, name: str, **values: t.Any) -> str:
+        """Build the URL of route ``name``; unknown values become the query."""
+        if not self._finalized:
+            self._finalize()
+        anchor = values.pop("_anchor", None)
+        url = self.router.build(name, values)
+        c = _cv_ctx.get(None)
+        if c is not None and c.request.script_root:
+            url = c.request.script_root + url
+        return f"{url}#{anchor}" if anchor else url
+
+    # -- the request --------------------------------------------------------
+
+    def __call__(self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Iterable[bytes]:
+        """WSGI entry; wrap ``app.wsgi_app`` to add WSGI middleware."""
+        return self.wsgi_app(environ, start_response)
+
+    def wsgi_app(self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Iterable[bytes]:
+        if not self._finalized:
+            self._finalize()
+        ctx = RequestContext(self, self.request_class(environ))
+        token = _cv_ctx.set(ctx)
+        try:
+            try:
+                resp = self._entry(ctx)
+            except HttpError as exc:
+                resp = self.handle_http_error(ctx, exc)
+            except Exception as exc:
+                resp = self.handle_exception(ctx, exc)
+            if ctx._session is not None:
+                self.session_interface.save(self, ctx._session, resp)
+            return results.finish(ctx, resp, start_response)
+        finally:
+            _cv_ctx.reset(token)
+
+    def _dispatch(self, ctx: RequestContext) -> Response:
+        """Match the route and run its chain: the innermost global link."""
+        environ = ctx.request.environ
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO") or "/"
+        if not path.isascii():
+            path = ctx.request.path
+        try:
+            # PERF: the static-path lookup is inlined to skip a call.
+            by_method = self.router._static.get(path)
+            rule = by_method.get(method) if by_method is not None else None
+            if rule is not None:
+                ctx.route = rule
+                ctx.params = {}
+            else:
+                rule, ctx.params = self.router.match(method, path)
+                ctx.route = rule
+            return t.cast(Response, rule.chain(ctx))
+        except MethodNotAllowed as exc:
+            if method == "OPTIONS":
+                return self.response_class(b"", 200, {"Allow": ", ".join(exc.valid_methods)})
+            return self.handle_http_error(ctx, exc)
+        except HttpError as exc:
+            return self.handle_http_error(ctx, exc)
+
+    def make_response(self, rv: t.Any, ctx: RequestContext | None = None) -> Response:
+        """Turn anything a handler may return into a :class:`Response`."""
+        return results.to_response(self, rv, ctx or _cv_ctx.get())
+
+    def _find_error_handler(self, exc: BaseException, code: int | None) -> t.Callable[..., t.Any] | None:
+        handlers = self.error_handlers
+        if not handlers:
+            return None
+        for cls in type(exc).__mro__:
+            if cls in handlers:
+                return handlers[cls]
+        return handlers.get(code) if code is not None else None
+
+    def handle_http_error(self, ctx: RequestContext, exc: HttpError) -> Response:
+        """Answer an :class:`HttpError` through a registered handler or its page."""
+        return results.http_error_response(self, ctx, exc, self._find_error_handler(exc, exc.code))
+
+    def handle_exception(self, ctx: RequestContext, exc: Exception) -> Response:
+        """Log an unhandled exception and answer 500 (with details in debug)."""
+        req = ctx.request
+        self.logger.error("Exception on %s %s", req.method, req.path, exc_info=exc)
+        handler = self._find_error_handler(exc, 500)
+        if handler is not None:
+            try:
+                return results.call_error_handler(self, ctx, handler, exc, 500)
+            except Exception as inner:  # the error page itself failed
+                self.logger.error("Error handler for 500 failed", exc_info=inner)
+        return results.internal_error_response(self, ctx, exc)
+
+    # -- templates, sessions, tests ------------------------------------------
+
+    @property
+    def debug(self) -> bool:
+        return bool(self.config.get("debug"))
+
+    @property
+    def jinja_env(self) -> t.Any:
+        """The jinja2 environment, created on first use."""
+        if self._jinja_env is None:
+            from .templating import create_environment
+
+            self._jinja_env = create_environment(self)
+        return self._jinja_env
+
+    def render_template(self, name: str, context: t.Mapping[str, t.Any]) -> str:
+        from .templating import render_template
+
+        return render_template(self, name, context)
+
+    @property
+    def session_interface(self) -> t.Any:
+        if self._session_interface is None:
+            from .sessions import SessionInterface
+
+            self._session_interface = SessionInterface()
+        return self._session_interface
+
+    def test_client(self) -> TestClient:
+        """A client that sends requests through the real WSGI entry."""
+        from .testing import TestClient
+
+        return TestClient(self)
+
+    def test_request_context(self, path: str = "/", method: str = "GET", **kwargs: t.Any) -> RequestContext:
+        """A request context to use in ``with`` outside of a real request."""
+        from .testing import build_environ
+
+        return RequestContext(self, self.request_class(build_environ(path, method, **kwargs)))
+
+    def __repr__(self) -> str:
+        return f"<Digwebs {self.root_path!r}>"
+
+

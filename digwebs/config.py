@@ -1,0 +1,155 @@
+"""Layered configuration.
+
+Later layers win:
+
+1. built-in defaults (:data:`DEFAULTS`),
+2. keyword arguments given to ``Digwebs(...)``,
+3. ``config/default.toml``,
+4. ``config/<env>.toml``, where ``<env>`` is ``DIGWEBS_ENV`` (``development``
+   when unset),
+5. environment variables ``DIGWEBS_<KEY>`` (``DIGWEBS_SECRET_KEY``,
+   ``DIGWEBS_SERVER__PORT`` for ``server.port``), parsed as TOML values where
+   they parse (``8000``, ``true``, ``[1, 2]``) and kept as strings otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import typing as t
+from datetime import timedelta
+from pathlib import Path
+
+__all__ = ["Config", "ConfigError", "DEFAULTS", "load_config"]
+
+# Values that mean "nobody chose a secret": refused in production.
+INSECURE_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "development", "insecure"})
+
+DEFAULTS: dict[str, t.Any] = {
+    "env": "development",
+    "debug": None,  # None: on in development, off elsewhere
+    "secret_key": None,
+    "max_content_length": 16 * 1024 * 1024,
+    "session_cookie_name": "session",
+    "session_cookie_secure": False,
+    "session_cookie_samesite": "Lax",
+    "session_cookie_httponly": True,
+    "session_cookie_path": "/",
+    "session_cookie_domain": None,
+    "session_max_age": int(timedelta(days=31).total_seconds()),
+    "templates_auto_reload": None,  # None: follows debug
+    "static_url_path": "/static",
+    "static_max_age": 3600,
+    "server": {},
+}
+
+# Keys that are not in DEFAULTS but are known and handed through.
+_ENV_PREFIX = "DIGWEBS_"
+# Variables the framework reads for other purposes, not config keys.
+_NOT_CONFIG = {"DIGWEBS_ENV", "DIGWEBS_APP"}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and why."""
+
+
+class Config(dict[str, t.Any]):
+    """A dict of settings that also allows attribute access (``config.debug``)."""
+
+    def __getattr__(self, name: str) -> t.Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"no config key {name!r}") from None
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        self[name] = value
+
+    def merge(self, values: t.Mapping[str, t.Any]) -> None:
+        """Update with ``values``; nested tables are merged, not replaced."""
+        for key, value in values.items():
+            key = key.lower()
+            current = self.get(key)
+            if isinstance(value, dict) and isinstance(current, dict):
+                merged = dict(current)
+                merged.update(value)
+                self[key] = merged
+            else:
+                self[key] = value
+
+
+def _read_toml(path: Path) -> dict[str, t.Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already carries "(at line N, column M)".
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _parse_env_value(raw: str) -> t.Any:
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def environment_overrides(environ: t.Mapping[str, str]) -> dict[str, t.Any]:
+    """Collect ``DIGWEBS_<KEY>`` variables; ``__`` descends into a table."""
+    result: dict[str, t.Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(_ENV_PREFIX) or name in _NOT_CONFIG:
+            continue
+        path = name[len(_ENV_PREFIX) :].lower().split("__")
+        if not all(path):
+            continue
+        target = result
+        for part in path[:-1]:
+            target = target.setdefault(part, {})
+        target[path[-1]] = _parse_env_value(raw)
+    return result
+
+
+def load_config(
+    root_path: str | os.PathLike[str],
+    overrides: t.Mapping[str, t.Any] | None = None,
+    environ: t.Mapping[str, str] | None = None,
+) -> Config:
+    """Build the configuration of the project at ``root_path``."""
+    environ = os.environ if environ is None else environ
+    config = Config(DEFAULTS)
+    config["server"] = {}
+    config.merge(overrides or {})
+    env = environ.get("DIGWEBS_ENV") or config.get("env") or "development"
+    config["env"] = env
+    folder = Path(root_path) / "config"
+    for filename in ("default.toml", f"{env}.toml"):
+        path = folder / filename
+        if path.is_file():
+            config.merge(_read_toml(path))
+    config.merge(environment_overrides(environ))
+    config["env"] = env
+    if config.get("debug") is None:
+        config["debug"] = env == "development"
+    if config.get("templates_auto_reload") is None:
+        config["templates_auto_reload"] = bool(config["debug"])
+    check_config(config)
+    return config
+
+
+def check_config(config: Config) -> None:
+    """Refuse settings that are unsafe or unusable, with the fix in the message."""
+    if config["env"] == "production":
+        secret = config.get("secret_key")
+        if not secret or str(secret).strip().lower() in INSECURE_SECRETS or len(str(secret)) < 16:
+            raise ConfigError(
+                "secret_key is missing or insecure, and env is 'production'. Set a long random "
+                "value, e.g. export DIGWEBS_SECRET_KEY=\"$(python -c 'import secrets; "
+                "print(secrets.token_hex(32))')\", or put secret_key in config/production.toml "
+                "(kept out of version control)."
+            )
+    limit = config.get("max_content_length")
+    if limit is not None and (not isinstance(limit, int) or limit < 0):
+        raise ConfigError(f"max_content_length must be a non-negative integer, not {limit!r}")

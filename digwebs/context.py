@@ -1,0 +1,207 @@
+"""The request context and the proxies that read it.
+
+One :class:`contextvars.ContextVar` holds the active :class:`RequestContext`;
+``ctx``, ``request``, ``response``, ``g``, ``session`` and ``current_app`` are
+proxies derived from it. Pushing or popping a context is therefore one
+``set`` and one ``reset`` per request, and threads, greenlets and asyncio
+tasks are isolated by the same mechanism (see :mod:`digwebs.local`).
+
+``current_app`` also resolves while an application is loading its
+controllers, so ``@current_app.get(...)`` at module level works as it did in
+the original digwebs.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import typing as t
+
+from .local import LocalProxy
+
+if t.TYPE_CHECKING:
+    from .app import Digwebs
+    from .request import Request
+    from .response import Response
+    from .sessions import Session
+
+_cv_ctx: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("digwebs.ctx")
+# The application whose controllers are being imported by ``app.load()``.
+_cv_loading_app: contextvars.ContextVar[Digwebs] = contextvars.ContextVar("digwebs.loading_app")
+
+_NO_REQUEST = """\
+Working outside of a request context.
+
+This code tried to use the current request ('ctx', 'request', 'response', 'g'
+or 'session'), which only exists while a request is being handled. To run it
+outside a request, for example in a test or a shell, push a context first:
+
+    with app.test_request_context("/some/path"):
+        ...
+
+In a thread or greenlet started from a handler, wrap the function it runs with
+digwebs.copy_current_request_context()."""
+
+_NO_APP = """\
+Working outside of an application context.
+
+'current_app' is only set while a request is handled or while app.load() is
+importing controllers and middlewares. Outside of those, use the application
+object directly, or push a context with 'with app.test_request_context():'."""
+
+
+class _Globals:
+    """Free-form per-request storage behind the ``g`` proxy."""
+
+    def get(self, name: str, default: t.Any = None) -> t.Any:
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: t.Any = None) -> t.Any:
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: t.Any = None) -> t.Any:
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.__dict__
+
+    def __iter__(self) -> t.Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        return f"<digwebs.g {self.__dict__!r}>"
+
+
+class RequestContext:
+    """Everything that belongs to one request.
+
+    ``ctx.request`` and ``ctx.app`` are always set; ``ctx.response`` is the
+    response being prepared, created on first use so that handlers that only
+    return a value never pay for it. Any other attribute may be set freely to
+    carry data between middleware and handlers (``ctx.user = ...``).
+    """
+
+    # __dict__ keeps free attributes possible; it is only allocated when used.
+    __slots__ = ("app", "request", "_response", "_g", "_session", "route", "params", "__dict__")
+
+    def __init__(self, app: Digwebs, request: Request) -> None:
+        self.app = app
+        self.request = request
+        self._response: Response | None = None
+        self._g: _Globals | None = None
+        self._session: Session | None = None
+        self.route: t.Any = None
+        self.params: dict[str, t.Any] | None = None
+
+    @property
+    def response(self) -> Response:
+        """The response being prepared for this request."""
+        resp = self._response
+        if resp is None:
+            resp = self._response = self.app.response_class()
+        return resp
+
+    @response.setter
+    def response(self, value: Response) -> None:
+        self._response = value
+
+    @property
+    def g(self) -> _Globals:
+        """A namespace for data that lives exactly as long as this request."""
+        g = self._g
+        if g is None:
+            g = self._g = _Globals()
+        return g
+
+    @property
+    def session(self) -> Session:
+        """The signed-cookie session, loaded on first use."""
+        s = self._session
+        if s is None:
+            s = self._session = self.app.session_interface.open(self.app, self.request)
+        return s
+
+    def push(self) -> contextvars.Token[RequestContext]:
+        """Make this the current context; pass the token to :meth:`pop`."""
+        return _cv_ctx.set(self)
+
+    @staticmethod
+    def pop(token: contextvars.Token[RequestContext]) -> None:
+        _cv_ctx.reset(token)
+
+    def __enter__(self) -> RequestContext:
+        self.__dict__["_digwebs_tokens"] = [
+            *self.__dict__.get("_digwebs_tokens", ()),
+            _cv_ctx.set(self),
+        ]
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        tokens = self.__dict__["_digwebs_tokens"]
+        _cv_ctx.reset(tokens.pop())
+
+    def __repr__(self) -> str:
+        req = self.request
+        return f"<RequestContext {req.method} {req.path!r}>"
+
+
+def _get_ctx() -> RequestContext:
+    try:
+        return _cv_ctx.get()
+    except LookupError:
+        raise RuntimeError(_NO_REQUEST) from None
+
+
+def _get_app() -> Digwebs:
+    c = _cv_ctx.get(None)
+    if c is not None:
+        return c.app
+    try:
+        return _cv_loading_app.get()
+    except LookupError:
+        raise RuntimeError(_NO_APP) from None
+
+
+def has_request_context() -> bool:
+    """Tell whether a request is being handled in the current context."""
+    return _cv_ctx.get(None) is not None
+
+
+ctx: RequestContext = LocalProxy(_cv_ctx, unbound_message=_NO_REQUEST)  # type: ignore[assignment]
+request: Request = LocalProxy(_cv_ctx, "request", unbound_message=_NO_REQUEST)  # type: ignore[assignment]
+response: Response = LocalProxy(_cv_ctx, "response", unbound_message=_NO_REQUEST)  # type: ignore[assignment]
+g: _Globals = LocalProxy(_cv_ctx, "g", unbound_message=_NO_REQUEST)  # type: ignore[assignment]
+session: Session = LocalProxy(_cv_ctx, "session", unbound_message=_NO_REQUEST)  # type: ignore[assignment]
+current_app: Digwebs = LocalProxy(_get_app)  # type: ignore[assignment]
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+def copy_current_request_context(fn: F) -> F:
+    """Let ``fn`` see the current request when it runs elsewhere.
+
+    A thread or greenlet started inside a handler begins with an empty
+    context, so ``request`` and ``g`` are unbound there. Wrap the function it
+    runs; the wrapper makes the request that was current *at wrapping time*
+    current again for the duration of each call::
+
+        @copy_current_request_context
+        def send_mail():
+            log(request.path)
+
+        gevent.spawn(send_mail)
+
+    The request's objects are shared, not copied: do not mutate them from
+    several places at once.
+    """
+    captured = _get_ctx()
+
+    @functools.wraps(fn)
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        token = _cv_ctx.set(captured)
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _cv_ctx.reset(token)
+
+    return t.cast(F, wrapper)

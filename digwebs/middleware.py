@@ -1,0 +1,146 @@
+"""Koa-style middleware and the composition of each route's chain.
+
+A middleware is ``fn(ctx, next)``: it may work before calling ``next()``, look
+at or change the :class:`~digwebs.response.Response` that ``next()`` returns,
+or return its own value without calling ``next`` at all (short-circuit).
+
+Chains are composed once, when the application is finalised: each link is a
+small object holding the middleware and the link inside it, so a request
+walks pre-built objects and creates no closures.
+"""
+
+from __future__ import annotations
+
+import inspect
+import typing as t
+from dataclasses import dataclass
+
+from .context import _cv_ctx
+
+if t.TYPE_CHECKING:
+    from .context import RequestContext
+    from .response import Response
+
+__all__ = ["MiddlewareInfo", "middleware", "use"]
+
+Middleware = t.Callable[["RequestContext", t.Callable[[], t.Any]], t.Any]
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+@dataclass(frozen=True)
+class MiddlewareInfo:
+    """Where a middleware comes from and what it applies to."""
+
+    name: str
+    module: str
+    file: str
+    line: int
+    order: int
+    scope: str  # "global" | "prefix" | "route"
+    prefix: str | None = None
+
+
+@dataclass(frozen=True)
+class MiddlewareEntry:
+    fn: Middleware
+    info: MiddlewareInfo
+    seq: int  # registration order, to keep equal orders stable
+
+    def applies_to(self, path: str) -> bool:
+        prefix = self.info.prefix
+        if prefix is None:
+            return True
+        base = prefix.rstrip("/")
+        return path == prefix or path == base or path.startswith(base + "/")
+
+
+def describe(fn: t.Callable[..., t.Any], order: int, scope: str, prefix: str | None) -> MiddlewareInfo:
+    target = inspect.unwrap(fn)
+    code = getattr(target, "__code__", None)
+    module = getattr(target, "__module__", None) or "?"
+    qualname = getattr(target, "__qualname__", None) or type(target).__name__
+    return MiddlewareInfo(
+        name=f"{module}.{qualname}",
+        module=module,
+        file=code.co_filename if code else "?",
+        line=code.co_firstlineno if code else 0,
+        order=order,
+        scope=scope,
+        prefix=prefix,
+    )
+
+
+def middleware(order: int = 0, prefix: str | None = None) -> t.Callable[[F], F]:
+    """Mark ``fn(ctx, next)`` as a middleware for ``app.load()`` to register.
+
+    Lower ``order`` runs further out. With ``prefix``, it wraps only the
+    routes under that path prefix.
+    """
+
+    def mark(fn: F) -> F:
+        fn.__digwebs_middleware__ = {"order": order, "prefix": prefix}  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def use(*fns: Middleware) -> t.Callable[[F], F]:
+    """Wrap one route handler in the given middleware, first one outermost.
+
+    Works above or below the route decorator.
+    """
+
+    def mark(handler: F) -> F:
+        existing = list(getattr(handler, "__digwebs_use__", ()))
+        # Decorators apply bottom-up; prepend so the topmost @use runs first.
+        handler.__digwebs_use__ = [*fns, *existing]  # type: ignore[attr-defined]
+        return handler
+
+    return mark
+
+
+class _Next:
+    """The zero-argument ``next`` handed to a middleware."""
+
+    __slots__ = ("inner",)
+
+    def __init__(self, inner: t.Callable[[RequestContext], Response]) -> None:
+        self.inner = inner
+
+    def __call__(self) -> Response:
+        return self.inner(_cv_ctx.get())
+
+
+class Link:
+    """One middleware around the rest of the chain."""
+
+    __slots__ = ("fn", "next", "to_response")
+
+    def __init__(
+        self,
+        fn: Middleware,
+        inner: t.Callable[[RequestContext], Response],
+        to_response: t.Callable[[t.Any, RequestContext], Response],
+    ) -> None:
+        self.fn = fn
+        self.next = _Next(inner)
+        self.to_response = to_response
+
+    def __call__(self, ctx: RequestContext) -> Response:
+        rv = self.fn(ctx, self.next)
+        # A short-circuiting middleware may return anything a handler may.
+        if rv.__class__ is not ctx.app.response_class:
+            rv = self.to_response(rv, ctx)
+        return t.cast("Response", rv)
+
+
+def compose(
+    entries: t.Sequence[Middleware],
+    innermost: t.Callable[[RequestContext], Response],
+    to_response: t.Callable[[t.Any, RequestContext], Response],
+) -> t.Callable[[RequestContext], Response]:
+    """Wrap ``innermost`` in ``entries``, the first entry outermost."""
+    chain = innermost
+    for fn in reversed(entries):
+        chain = Link(fn, chain, to_response)
+    return chain

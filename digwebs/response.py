@@ -1,0 +1,218 @@
+"""The :class:`Response` object and cookie serialisation."""
+
+from __future__ import annotations
+
+import json as _json
+import re
+import typing as t
+from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
+from http import HTTPStatus
+
+from .datastructures import Headers
+
+__all__ = ["Response", "status_line"]
+
+# "404" -> "404 Not Found", built once for every code the stdlib knows.
+_STATUS_LINES: dict[int, str] = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
+_STATUS_LINES[308] = "308 Permanent Redirect"
+
+
+def status_line(code: int) -> str:
+    """Return the WSGI status line for ``code`` (``"404 Not Found"``)."""
+    line = _STATUS_LINES.get(code)
+    if line is None:
+        if not 100 <= code <= 999:
+            raise ValueError(f"invalid HTTP status code {code!r}")
+        line = f"{code} Unknown"
+    return line
+
+
+_COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+_COOKIE_SAFE_VALUE = re.compile(r"^[!#$%&'()*+\-./0-9:<=>?@A-Z\[\]^_`a-z{|}~]*$")
+
+
+def _quote_cookie_value(value: str) -> str:
+    if _COOKIE_SAFE_VALUE.match(value):
+        return value
+    # RFC 6265 has no escaping; quoting with backslash escapes is what
+    # browsers and Python's http.cookies both understand.
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def dump_cookie(
+    name: str,
+    value: str = "",
+    *,
+    max_age: int | timedelta | None = None,
+    expires: datetime | int | float | None = None,
+    path: str | None = "/",
+    domain: str | None = None,
+    secure: bool = False,
+    httponly: bool = True,
+    samesite: str | None = "Lax",
+) -> str:
+    """Serialise one ``Set-Cookie`` header value."""
+    if not _COOKIE_NAME.match(name):
+        raise ValueError(f"invalid cookie name {name!r}")
+    if "\r" in value or "\n" in value:
+        raise ValueError(f"cookie {name!r} value contains a newline")
+    parts = [f"{name}={_quote_cookie_value(value)}"]
+    if isinstance(max_age, timedelta):
+        max_age = int(max_age.total_seconds())
+    if max_age is not None:
+        parts.append(f"Max-Age={int(max_age)}")
+        if expires is None:
+            expires = datetime.now(timezone.utc) + timedelta(seconds=int(max_age))
+    if expires is not None:
+        if isinstance(expires, int | float):
+            expires = datetime.fromtimestamp(expires, timezone.utc)
+        parts.append(f"Expires={format_datetime(expires.astimezone(timezone.utc), usegmt=True)}")
+    if domain:
+        parts.append(f"Domain={domain}")
+    if path:
+        parts.append(f"Path={path}")
+    if secure:
+        parts.append("Secure")
+    if httponly:
+        parts.append("HttpOnly")
+    if samesite:
+        samesite = samesite.title()
+        if samesite not in ("Strict", "Lax", "None"):
+            raise ValueError("samesite must be 'Strict', 'Lax' or 'None'")
+        if samesite == "None" and not secure:
+            # Browsers drop SameSite=None cookies that are not Secure.
+            raise ValueError("a SameSite=None cookie must also be secure=True")
+        parts.append(f"SameSite={samesite}")
+    for part in parts[1:]:
+        if ";" in part[:-1] or "\n" in part or "\r" in part:
+            raise ValueError(f"invalid cookie attribute {part!r}")
+    return "; ".join(parts)
+
+
+class Response:
+    """An HTTP response: status, headers and a body.
+
+    ``body`` may be ``bytes``, ``str`` (encoded as UTF-8) or any iterable of
+    ``bytes`` (streamed as it is produced). ``status`` may be an ``int`` or a
+    WSGI status string such as ``"201 Created"``.
+    """
+
+    __slots__ = ("status_code", "_status", "_header_list", "_headers", "body", "direct_passthrough")
+
+    default_content_type = "text/html; charset=utf-8"
+
+    def __init__(
+        self,
+        body: bytes | str | t.Iterable[bytes] = b"",
+        status: int | str = 200,
+        headers: t.Mapping[str, t.Any] | t.Iterable[tuple[str, t.Any]] | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        if type(status) is int:
+            self.status_code = status
+            self._status: str | None = None
+        else:
+            self.status = status  # type: ignore[assignment]
+        if type(body) is str:
+            body = body.encode()
+        self.body = body
+        self._header_list: list[tuple[str, str]] = [
+            ("Content-Type", content_type or self.default_content_type)
+        ]
+        self._headers: Headers | None = None
+        self.direct_passthrough = False
+        if headers:
+            self.headers.update(headers)
+
+    @property
+    def status(self) -> str:
+        """The WSGI status line, e.g. ``"200 OK"``."""
+        return self._status or status_line(self.status_code)
+
+    @status.setter
+    def status(self, value: int | str) -> None:
+        if isinstance(value, int):
+            self.status_code, self._status = value, None
+            return
+        code, _, reason = value.strip().partition(" ")
+        if not code.isdigit() or len(code) != 3 or "\n" in value or "\r" in value:
+            raise ValueError(f"invalid HTTP status {value!r}")
+        self.status_code = int(code)
+        self._status = f"{code} {reason}" if reason else status_line(self.status_code)
+
+    @property
+    def headers(self) -> Headers:
+        """The response headers (case-insensitive, multi-valued)."""
+        h = self._headers
+        if h is None:
+            h = self._headers = Headers._wrap(self._header_list)
+        return h
+
+    @headers.setter
+    def headers(self, value: t.Mapping[str, t.Any] | t.Iterable[tuple[str, t.Any]]) -> None:
+        self._header_list[:] = []
+        self.headers.update(value)
+
+    @property
+    def content_type(self) -> str | None:
+        return t.cast("str | None", self.headers.get("Content-Type"))
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        self.headers["Content-Type"] = value
+
+    @property
+    def data(self) -> bytes:
+        """The whole body as bytes (consumes an iterable body)."""
+        body = self.body
+        if isinstance(body, bytes):
+            return body
+        data = b"".join(body)
+        self.body = data
+        return data
+
+    @data.setter
+    def data(self, value: bytes | str) -> None:
+        self.body = value.encode() if isinstance(value, str) else value
+
+    def set_cookie(self, name: str, value: str = "", **options: t.Any) -> None:
+        """Add a ``Set-Cookie`` header; HttpOnly and SameSite=Lax by default.
+
+        Options: ``max_age``, ``expires``, ``path`` (``"/"``), ``domain``,
+        ``secure``, ``httponly`` (True), ``samesite`` (``"Lax"``).
+        """
+        self.headers.add("Set-Cookie", dump_cookie(name, value, **options))
+
+    def delete_cookie(self, name: str, path: str = "/", domain: str | None = None, **options: t.Any) -> None:
+        """Tell the client to drop cookie ``name`` (same path and domain as set)."""
+        self.set_cookie(name, "", max_age=0, expires=0, path=path, domain=domain, **options)
+
+    @classmethod
+    def json(cls, data: t.Any, status: int = 200, headers: t.Any = None) -> Response:
+        """Build a JSON response from any ``json.dumps``-able value."""
+        body = _json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)
+        return cls(body.encode(), status, headers, "application/json")
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status}>"
+
+
+def _json_default(value: t.Any) -> t.Any:
+    # Common non-JSON types a handler returns; anything else is a bug to report.
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    for attr in ("__json__", "to_dict"):
+        method = getattr(value, attr, None)
+        if callable(method):
+            return method()
+    if hasattr(value, "__dataclass_fields__"):
+        import dataclasses
+
+        return dataclasses.asdict(value)
+    if hasattr(value, "hex") and type(value).__name__ == "UUID":
+        return str(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")

@@ -1,0 +1,304 @@
+"""Turning what handlers return (or raise) into WSGI responses.
+
+This is the tail of the hot path: :class:`Endpoint` calls the handler and
+converts its value, :func:`finish` hands status, headers and body to the
+server. Error pages live here too, since they are responses built from an
+exception instead of a return value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import traceback
+import typing as t
+from html import escape
+
+from .context import _cv_ctx
+from .errors import APIError, HttpError, InternalServerError, Redirect
+from .response import Response, _json_default, status_line
+
+if t.TYPE_CHECKING:
+    from .app import Digwebs
+    from .context import RequestContext
+    from .routing import Rule
+
+_JSON_TYPE = "application/json"
+_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default).encode
+
+
+class ViewResultError(TypeError):
+    """A ``@view`` handler returned something other than a dict."""
+
+
+class Endpoint:
+    """The innermost link of a route's chain: call the handler, convert."""
+
+    __slots__ = ("app", "fn", "template", "as_json", "response_class")
+
+    def __init__(self, app: Digwebs, rule: Rule, fn: t.Callable[..., t.Any]) -> None:
+        self.app = app
+        self.fn = fn
+        self.template: str | None = getattr(fn, "__digwebs_view__", None)
+        self.as_json: bool = bool(getattr(fn, "__digwebs_api__", False))
+        self.response_class = app.response_class
+        rule.is_api = self.as_json  # type: ignore[attr-defined]
+
+    def __call__(self, ctx: RequestContext) -> Response:
+        params = ctx.params
+        rv = self.fn(**params) if params else self.fn()
+        if rv.__class__ is self.response_class:
+            return t.cast(Response, rv)
+        if self.template is not None:
+            return self._render_view(rv, ctx)
+        if self.as_json:
+            return self._to_json(rv, ctx)
+        return to_response(self.app, rv, ctx)
+
+    def _render_view(self, rv: t.Any, ctx: RequestContext) -> Response:
+        if isinstance(rv, Response | HttpError):
+            return to_response(self.app, rv, ctx)
+        status = headers = None
+        if type(rv) is tuple:
+            rv, status, headers = _split_tuple(rv)
+        if not isinstance(rv, dict):
+            fn = self.fn
+            raise ViewResultError(
+                f"handler '{fn.__module__}.{fn.__qualname__}' is decorated with "
+                f"@view({self.template!r}) and must return a dict for the template, "
+                f"but returned {type(rv).__name__}"
+            )
+        html = self.app.render_template(t.cast(str, self.template), rv)
+        return to_response(self.app, (html, status, headers), ctx)
+
+    def _to_json(self, rv: t.Any, ctx: RequestContext) -> Response:
+        if isinstance(rv, Response | HttpError):
+            return to_response(self.app, rv, ctx)
+        status = headers = None
+        if type(rv) is tuple:
+            rv, status, headers = _split_tuple(rv)
+        resp = ctx._response or self.response_class()
+        resp.body = _dumps(rv).encode()
+        resp.content_type = _JSON_TYPE
+        _apply(resp, status, headers)
+        return resp
+
+
+def _split_tuple(rv: tuple[t.Any, ...]) -> tuple[t.Any, t.Any, t.Any]:
+    if len(rv) == 3:
+        return rv[0], rv[1], rv[2]
+    if len(rv) == 2:
+        second = rv[1]
+        if isinstance(second, int | str):
+            return rv[0], second, None
+        return rv[0], None, second
+    raise TypeError(
+        "a handler returned a tuple of the wrong size: use (body, status), "
+        "(body, headers) or (body, status, headers)"
+    )
+
+
+def _apply(resp: Response, status: t.Any, headers: t.Any) -> None:
+    if status is not None:
+        resp.status = status
+    if headers:
+        resp.headers.update(headers)
+
+
+def to_response(app: Digwebs, rv: t.Any, ctx: RequestContext) -> Response:
+    """Turn a handler's (or middleware's) return value into a response."""
+    cls = app.response_class
+    status = headers = None
+    if type(rv) is tuple:
+        rv, status, headers = _split_tuple(rv)
+    base = ctx._response
+    if isinstance(rv, Response):
+        resp = rv
+        if base is not None and base is not rv:
+            # Headers set on ctx.response (cookies, say) are not lost.
+            for name, value in base._header_list:
+                if name.lower() != "content-type":
+                    resp.headers.add(name, value)
+    elif isinstance(rv, HttpError):
+        resp = rv.get_response()
+    elif isinstance(rv, str | bytes):
+        if base is None:
+            resp = cls(rv)
+        else:
+            resp = base
+            resp.body = rv.encode() if isinstance(rv, str) else rv
+    elif rv is None:
+        resp = base if base is not None else cls(b"")
+    elif isinstance(rv, dict | list):
+        resp = base if base is not None else cls()
+        resp.body = _dumps(rv).encode()
+        resp.content_type = _JSON_TYPE
+    elif hasattr(rv, "__iter__"):
+        resp = base if base is not None else cls()
+        resp.body = rv
+    else:
+        raise TypeError(
+            f"a handler returned {type(rv).__name__!r}, which digwebs cannot send; return "
+            "str, bytes, dict, list, a Response, an iterable of bytes, None, or a tuple "
+            "(body, status[, headers])"
+        )
+    if status is not None or headers:
+        _apply(resp, status, headers)
+    return resp
+
+
+class _StreamWithContext:
+    """Iterate a streamed body with its request context active."""
+
+    __slots__ = ("ctx", "iterable", "iterator")
+
+    def __init__(self, ctx: RequestContext, iterable: t.Iterable[t.Any]) -> None:
+        self.ctx = ctx
+        self.iterable = iterable
+        self.iterator = iter(iterable)
+
+    def __iter__(self) -> _StreamWithContext:
+        return self
+
+    def __next__(self) -> bytes:
+        token = _cv_ctx.set(self.ctx)
+        try:
+            chunk = next(self.iterator)
+        finally:
+            _cv_ctx.reset(token)
+        return chunk.encode() if isinstance(chunk, str) else t.cast(bytes, chunk)
+
+    def close(self) -> None:
+        close = getattr(self.iterable, "close", None)
+        if close is not None:
+            token = _cv_ctx.set(self.ctx)
+            try:
+                close()
+            finally:
+                _cv_ctx.reset(token)
+
+
+def finish(ctx: RequestContext, resp: Response, start_response: t.Callable[..., t.Any]) -> t.Iterable[bytes]:
+    """Hand status and headers to the server and return the body iterable."""
+    code = resp.status_code
+    headers = resp._header_list
+    body = resp.body
+    head = ctx.request.environ["REQUEST_METHOD"] == "HEAD"
+    if code < 200 or code == 204 or code == 304:
+        # These responses never carry a body, nor a type or length for one.
+        headers[:] = [(k, v) for k, v in headers if k.lower() not in ("content-type", "content-length")]
+        close = getattr(body, "close", None)
+        if close is not None:
+            close()
+        iterable: t.Iterable[bytes] = []
+    elif type(body) is bytes:
+        for name, _ in headers:
+            if len(name) == 14 and name.lower() == "content-length":
+                break
+        else:
+            headers.append(("Content-Length", str(len(body))))
+        iterable = [] if head else [body]
+    elif isinstance(body, str):
+        data = body.encode()
+        headers.append(("Content-Length", str(len(data))))
+        iterable = [] if head else [data]
+    else:
+        wrapper = ctx.request.environ.get("wsgi.file_wrapper")
+        file_body = getattr(body, "wsgi_file", None)
+        if head:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+            iterable = []
+        elif file_body is not None and wrapper is not None:
+            iterable = wrapper(*file_body())
+        else:
+            iterable = _StreamWithContext(ctx, body)
+    start_response(resp._status or status_line(code), headers)
+    return iterable
+
+
+def prefers_json(ctx: RequestContext) -> bool:
+    route = ctx.route
+    if route is not None and getattr(route, "is_api", False):
+        return True
+    accept = ctx.request.environ.get("HTTP_ACCEPT", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def call_error_handler(
+    app: Digwebs, ctx: RequestContext, handler: t.Callable[..., t.Any], exc: BaseException, code: int
+) -> Response:
+    # A fresh response carrying the error's status: a handler that just
+    # returns a page keeps the status without writing (page, 404).
+    ctx._response = app.response_class(b"", code)
+    resp = to_response(app, handler(exc), ctx)
+    if isinstance(exc, HttpError):
+        for name, value in exc.headers.items():
+            resp.headers.setdefault(name, value)
+    return resp
+
+
+def _error_template(app: Digwebs, code: int) -> str | None:
+    name = f"errors/{code}.html"
+    return name if os.path.isfile(os.path.join(app.template_folder, "errors", f"{code}.html")) else None
+
+
+def http_error_response(
+    app: Digwebs, ctx: RequestContext, exc: HttpError, handler: t.Callable[..., t.Any] | None
+) -> Response:
+    if handler is not None:
+        return call_error_handler(app, ctx, handler, exc, exc.code)
+    if isinstance(exc, APIError) or prefers_json(ctx):
+        return exc.get_response(as_json=True)
+    if not isinstance(exc, Redirect):
+        template = _error_template(app, exc.code)
+        if template is not None:
+            html = app.render_template(template, {"error": exc, "code": exc.code})
+            resp = app.response_class(html, exc.code)
+            for name, value in exc.headers.items():
+                resp.headers[name] = value
+            return resp
+    return exc.get_response()
+
+
+def internal_error_response(app: Digwebs, ctx: RequestContext, exc: Exception) -> Response:
+    """The last resort: a 500 that never raises and never leaks in production."""
+    try:
+        if app.debug:
+            return app.response_class(debug_page(ctx, exc), 500)
+        error = InternalServerError()
+        if prefers_json(ctx):
+            return error.get_response(as_json=True)
+        template = _error_template(app, 500)
+        if template is not None:
+            html = app.render_template(template, {"error": error, "code": 500})
+            return app.response_class(html, 500)
+        return error.get_response()
+    except Exception as inner:
+        app.logger.error("Rendering the error page failed", exc_info=inner)
+        return app.response_class(b"<h1>Internal Server Error</h1>", 500)
+
+
+def debug_page(ctx: RequestContext, exc: BaseException) -> str:
+    """The development error page: exception, traceback, request line and headers."""
+    req = ctx.request
+    tb = "".join(traceback.format_exception(exc))
+    headers = "\n".join(
+        f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in req.headers.items()
+    )
+    title = f"{type(exc).__name__}: {exc}"
+    return (
+        "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
+        f"<title>{escape(title)}</title>"
+        "<style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em;"
+        "overflow:auto}th{text-align:left;padding-right:1em}</style></head><body>\n"
+        f"<h1>{escape(title)}</h1>\n"
+        f"<p><code>{escape(req.method)} {escape(req.url)}</code></p>\n"
+        "<h2>Traceback</h2>\n"
+        f"<pre>{escape(tb)}</pre>\n"
+        "<h2>Request headers</h2>\n"
+        f"<table>{headers}</table>\n"
+        "<p>This page is shown because debug is on. It never appears in production.</p>\n"
+        "</body></html>\n"
+    )

@@ -1,0 +1,129 @@
+"""Sessions stored in a signed cookie, and flash messages on top of them.
+
+The whole session travels in one cookie signed with the application's
+``secret_key`` (itsdangerous), so any number of processes or machines can
+serve the same user with no server-side state. A cookie that was tampered
+with, signed with another key, or has expired is ignored: the request simply
+gets an empty session.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from .context import _get_ctx
+
+if t.TYPE_CHECKING:
+    from .app import Digwebs
+    from .request import Request
+    from .response import Response
+
+__all__ = ["Session", "SessionInterface", "flash", "get_flashed_messages"]
+
+_SALT = "digwebs.session"
+_FLASHES = "_flashes"
+
+
+class Session(dict[str, t.Any]):
+    """A dict that remembers whether it changed, so unchanged sessions cost nothing."""
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.modified = False
+        self.new = not self
+
+    def _changed(self) -> None:
+        self.modified = True
+
+    def __setitem__(self, key: str, value: t.Any) -> None:
+        super().__setitem__(key, value)
+        self.modified = True
+
+    def __delitem__(self, key: str) -> None:
+        super().__delitem__(key)
+        self.modified = True
+
+    def clear(self) -> None:
+        super().clear()
+        self.modified = True
+
+    def pop(self, key: str, *default: t.Any) -> t.Any:
+        self.modified = self.modified or key in self
+        return super().pop(key, *default)
+
+    def setdefault(self, key: str, default: t.Any = None) -> t.Any:
+        if key not in self:
+            self.modified = True
+        return super().setdefault(key, default)
+
+    def update(self, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+        super().update(*args, **kwargs)
+        self.modified = True
+
+
+class SessionInterface:
+    """Loads the session from the request cookie and saves it on the response."""
+
+    def _serializer(self, app: Digwebs) -> URLSafeTimedSerializer | None:
+        secret = app.config.get("secret_key")
+        if not secret:
+            return None
+        return URLSafeTimedSerializer(str(secret), salt=_SALT)
+
+    def open(self, app: Digwebs, request: Request) -> Session:
+        serializer = self._serializer(app)
+        raw = request.cookies.get(app.config["session_cookie_name"])
+        if serializer is None or not raw:
+            return Session()
+        try:
+            data = serializer.loads(raw, max_age=app.config.get("session_max_age"))
+        except BadSignature:  # includes SignatureExpired
+            return Session()
+        return Session(data) if isinstance(data, dict) else Session()
+
+    def save(self, app: Digwebs, session: Session, response: Response) -> None:
+        if not session.modified:
+            return
+        cfg = app.config
+        name = cfg["session_cookie_name"]
+        options = {
+            "path": cfg.get("session_cookie_path", "/"),
+            "domain": cfg.get("session_cookie_domain"),
+            "secure": bool(cfg.get("session_cookie_secure")),
+            "httponly": bool(cfg.get("session_cookie_httponly", True)),
+            "samesite": cfg.get("session_cookie_samesite", "Lax"),
+        }
+        if not session:
+            if not session.new:
+                response.delete_cookie(name, **options)
+            return
+        serializer = self._serializer(app)
+        if serializer is None:
+            raise RuntimeError(
+                "the session was changed but no secret_key is configured, so it cannot be "
+                "signed. Set secret_key in config/default.toml or DIGWEBS_SECRET_KEY."
+            )
+        response.set_cookie(name, serializer.dumps(dict(session)), max_age=cfg.get("session_max_age"), **options)
+
+
+def flash(message: str, category: str = "message") -> None:
+    """Store ``message`` for the next page that calls :func:`get_flashed_messages`."""
+    session = _get_ctx().session
+    flashes = list(session.get(_FLASHES, []))
+    flashes.append([category, message])
+    session[_FLASHES] = flashes
+
+
+def get_flashed_messages(
+    with_categories: bool = False, category_filter: t.Iterable[str] = ()
+) -> list[t.Any]:
+    """Return and clear the flashed messages (``(category, message)`` pairs if asked)."""
+    c = _get_ctx()
+    cached = c.__dict__.get("_digwebs_flashes")
+    if cached is None:
+        cached = c.__dict__["_digwebs_flashes"] = c.session.pop(_FLASHES, [])
+    wanted = set(category_filter)
+    items = [(cat, msg) for cat, msg in cached if not wanted or cat in wanted]
+    return items if with_categories else [msg for _, msg in items]

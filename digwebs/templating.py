@@ -1,0 +1,97 @@
+"""Jinja2 views: ``@view``, ``render`` and the template environment.
+
+Templates live in the project's ``views/`` folder. Autoescaping is on for
+``.html``, ``.htm`` and ``.xml``. In development templates are re-read when
+they change; in production they are compiled once and cached.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import jinja2
+
+from .context import _cv_ctx, current_app, g, request
+from .context import ctx as ctx_proxy
+
+if t.TYPE_CHECKING:
+    from .app import Digwebs
+
+__all__ = ["view", "render", "TemplateNotFound"]
+
+F = t.TypeVar("F", bound=t.Callable[..., t.Any])
+
+
+class TemplateNotFound(LookupError):
+    """A template is missing; the message names it and the folder searched."""
+
+
+def view(template: str) -> t.Callable[[F], F]:
+    """Render the dict a handler returns with ``views/<template>``.
+
+    Works above or below the route decorator: it only marks the function.
+    """
+
+    def mark(fn: F) -> F:
+        fn.__digwebs_view__ = template  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def create_environment(app: Digwebs) -> jinja2.Environment:
+    auto_reload = bool(app.config.get("templates_auto_reload"))
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(app.template_folder),
+        autoescape=jinja2.select_autoescape(["html", "htm", "xml"]),
+        auto_reload=auto_reload,
+        # Production: keep every compiled template; development: re-check mtimes.
+        cache_size=-1 if not auto_reload else 400,
+        enable_async=False,
+    )
+    from .static import static_url
+
+    env.globals.update(
+        url_for=app.url_for,
+        static_url=static_url,
+        config=app.config,
+        ctx=ctx_proxy,
+        request=request,
+        g=g,
+        current_app=current_app,
+    )
+    try:
+        from .sessions import get_flashed_messages
+
+        env.globals["get_flashed_messages"] = get_flashed_messages
+    except ImportError:  # pragma: no cover - sessions is part of the package
+        pass
+    env.globals.update(app.template_globals)
+    env.filters.update(app.template_filters)
+    return env
+
+
+def render_template(app: Digwebs, name: str, context: t.Mapping[str, t.Any]) -> str:
+    env = app.jinja_env
+    try:
+        template = env.get_template(name)
+    except jinja2.TemplateNotFound as exc:
+        missing = exc.name if exc.name != name else name
+        raise TemplateNotFound(
+            f"template {missing!r} was not found in {app.template_folder!r}"
+            + (f" (while rendering {name!r})" if missing != name else "")
+        ) from None
+    if app.context_processors:
+        merged: dict[str, t.Any] = {}
+        for processor in app.context_processors:
+            merged.update(processor() or {})
+        merged.update(context)
+        context = merged
+    return template.render(context)
+
+
+def render(template: str, **context: t.Any) -> str:
+    """Render ``views/<template>`` with ``context`` inside a request."""
+    c = _cv_ctx.get(None)
+    app = c.app if c is not None else current_app._get_current_object()  # type: ignore[attr-defined]
+    return render_template(app, template, context)
