@@ -16,7 +16,7 @@ from pathlib import Path
 from . import results
 from .config import load_config
 from .context import RequestContext, _cv_ctx, _cv_loading_app
-from .errors import HttpError, MethodNotAllowed
+from .errors import HttpError, MethodNotAllowed, RequestRedirect
 from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe
 from .request import Request
 from .response import Response
@@ -344,6 +344,11 @@ class Digwebs:
                 rule, ctx.params = self.router.match(method, path)
                 ctx.route = rule
             return t.cast(Response, rule.chain(ctx))
+        except RequestRedirect as exc:
+            # Keep the query string and mount point on the canonical URL.
+            qs = environ.get("QUERY_STRING")
+            target = ctx.request.script_root + exc.new_url + (f"?{qs}" if qs else "")
+            return self.handle_http_error(ctx, RequestRedirect(target))
         except MethodNotAllowed as exc:
             if method == "OPTIONS":
                 return self.response_class(b"", 200, {"Allow": ", ".join(exc.valid_methods)})
