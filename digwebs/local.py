@@ -79,7 +79,7 @@ class LocalStack(t.Generic[T]):
         """Push ``obj`` and return the new stack (a copy, never shared)."""
         stack = [*self._storage.get([]), obj]
         self._storage.set(stack)
-        return stack
+        return list(stack)
 
     def pop(self) -> T | None:
         """Remove and return the top item, or ``None`` if the stack is empty."""

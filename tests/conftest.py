@@ -1,0 +1,35 @@
+"""Fixtures shared by the runtime tests."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+import digwebs.context
+from digwebs import Digwebs
+
+
+@pytest.fixture(autouse=True)
+def _no_digwebs_environment(monkeypatch):
+    """Keep DIGWEBS_* variables of the developer's shell out of every test."""
+    for name in [n for n in os.environ if n.startswith("DIGWEBS_")]:
+        monkeypatch.delenv(name)
+
+
+@pytest.fixture(autouse=True)
+def _context_leak_detector():
+    """Fail a test that leaves a request context pushed behind it."""
+    yield
+    assert digwebs.context._cv_ctx.get(None) is None, "a request context leaked out of the test"
+
+
+@pytest.fixture
+def app(tmp_path):
+    """An empty application rooted in a temporary folder, debug off."""
+    return Digwebs(tmp_path, debug=False)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
