@@ -1,0 +1,303 @@
+"""The request context: ctx, request, response, g, current_app, and their isolation."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from digwebs import (
+    Digwebs,
+    Request,
+    Response,
+    copy_current_request_context,
+    ctx,
+    current_app,
+    g,
+    has_request_context,
+    request,
+    response,
+)
+
+
+def test_ctx_exposes_request_response_app_and_free_attributes(app, client):
+    def mw(c, next):
+        c.user = "ann"
+        return next()
+
+    app.use(mw)
+
+    @app.get("/")
+    def index():
+        assert ctx.app is app and ctx.request is request._get_current_object()
+        assert ctx.response is response._get_current_object()
+        return f"{ctx.user} {type(ctx.request).__name__} {type(ctx.response).__name__}"
+
+    assert client.get("/").text == "ann Request Response"
+
+
+def test_proxies_resolve_to_the_current_objects(app):
+    with app.test_request_context("/x?a=1", headers={"X-Id": "7"}):
+        assert isinstance(request, Request) and isinstance(response, Response)
+        assert request.path == "/x" and request.headers["X-Id"] == "7"
+        assert current_app._get_current_object() is app
+        g.answer = 42
+        assert g.answer == 42 and g.get("answer") == 42 and "answer" in g
+
+
+def test_g_lives_exactly_as_long_as_the_request(app, client):
+    @app.get("/")
+    def index():
+        seen = g.get("count", 0)
+        g.count = seen + 1
+        return str(seen)
+
+    assert [client.get("/").text for _ in range(3)] == ["0", "0", "0"]
+
+
+def test_handler_may_set_response_headers_through_the_proxy(app, client):
+    @app.get("/")
+    def index():
+        response.headers["X-Extra"] = "yes"
+        response.status = 202
+        return "ok"
+
+    r = client.get("/")
+    assert (r.status_code, r.headers["X-Extra"], r.text) == (202, "yes", "ok")
+
+
+@pytest.mark.parametrize("touch", [
+    lambda: request.path,
+    lambda: response.status,
+    lambda: g.x,
+    lambda: ctx.app,
+    lambda: request.headers,
+])
+def test_outside_a_request_the_proxies_raise_and_name_test_request_context(touch):
+    assert not has_request_context()
+    with pytest.raises(RuntimeError, match="test_request_context"):
+        touch()
+
+
+def test_current_app_outside_everything_raises():
+    with pytest.raises(RuntimeError, match="test_request_context"):
+        current_app.config
+
+
+def test_test_request_context_push_pop_tokens_and_nesting(app):
+    outer = app.test_request_context("/outer")
+    inner = app.test_request_context("/inner")
+    token = outer.push()
+    try:
+        with inner:
+            assert request.path == "/inner"
+        assert request.path == "/outer"
+    finally:
+        outer.pop(token)
+    assert not has_request_context()
+
+
+def test_same_context_can_be_entered_twice(app):
+    c = app.test_request_context("/x")
+    with c:
+        with c:
+            assert request.path == "/x"
+        assert request.path == "/x"
+    assert not has_request_context()
+
+
+def test_context_is_popped_after_a_request_even_when_the_handler_fails(app, client):
+    @app.get("/boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    assert client.get("/boom").status_code == 500
+    assert not has_request_context()
+
+
+# -- concurrency: threads --------------------------------------------------------
+
+
+def test_concurrent_requests_on_threads_see_only_their_own_objects(app):
+    lock, in_flight = threading.Lock(), [0, 0]  # current, maximum
+
+    @app.get("/who")
+    def who():
+        rid = request.headers["X-Rid"]
+        g.id = rid
+        ctx.rid = rid
+        response.headers["X-Seen"] = rid
+        with lock:
+            in_flight[0] += 1
+            in_flight[1] = max(in_flight)
+        time.sleep(0.01 + (int(rid) % 5) * 0.01)  # let the other threads run in between
+        with lock:
+            in_flight[0] -= 1
+        return json.dumps([g.id, ctx.rid, request.headers["X-Rid"], request.query["q"]])
+
+    def call(i):
+        client = app.test_client()
+        r = client.get("/who", query={"q": str(i)}, headers={"X-Rid": str(i)})
+        return r.headers["X-Seen"], json.loads(r.text)
+
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        results = list(pool.map(call, range(200)))
+    assert results == [(str(i), [str(i)] * 4) for i in range(200)]
+    assert in_flight[1] > 10, "the requests did not overlap"
+
+
+def test_thread_started_in_a_handler_begins_with_an_empty_context(app, client):
+    @app.get("/")
+    def index():
+        seen = []
+        th = threading.Thread(target=lambda: seen.append(has_request_context()))
+        th.start()
+        th.join()
+        return str(seen)
+
+    assert client.get("/").text == "[False]"
+
+
+def test_copy_current_request_context_carries_the_request_into_a_thread(app, client):
+    @app.get("/p")
+    def index():
+        g.secret = "s3"
+        seen = []
+
+        @copy_current_request_context
+        def work(suffix):
+            seen.append(f"{request.path}{suffix} {g.secret}")
+
+        th = threading.Thread(target=work, args=("!",))
+        th.start()
+        th.join()
+        return seen[0]
+
+    assert client.get("/p").text == "/p! s3"
+
+
+def test_copy_current_request_context_outside_a_request_raises():
+    with pytest.raises(RuntimeError, match="test_request_context"):
+        copy_current_request_context(lambda: None)
+
+
+def test_copy_current_request_context_restores_the_callers_context(app):
+    with app.test_request_context("/a"):
+        wrapped = copy_current_request_context(lambda: request.path)
+    with app.test_request_context("/b"):
+        assert wrapped() == "/a" and request.path == "/b"
+    assert wrapped() == "/a" and not has_request_context()
+
+
+# -- concurrency: asyncio tasks -------------------------------------------------------
+
+
+def test_asyncio_tasks_each_see_their_own_request_and_g(app):
+    async def task(i):
+        with app.test_request_context(f"/t/{i}", headers={"X-Rid": str(i)}):
+            g.id = i
+            ctx.rid = i
+            await asyncio.sleep(0.001 * (i % 7))
+            return request.path, request.headers["X-Rid"], g.id, ctx.rid
+
+    async def main():
+        return await asyncio.gather(*(task(i) for i in range(200)))
+
+    assert asyncio.run(main()) == [(f"/t/{i}", str(i), i, i) for i in range(200)]
+
+
+def test_asyncio_tasks_with_push_pop_tokens(app):
+    async def task(i):
+        c = app.test_request_context(f"/t/{i}")
+        token = c.push()
+        try:
+            g.id = i
+            await asyncio.sleep(0.001 * (i % 3))
+            return request.path == f"/t/{i}" and g.id == i
+        finally:
+            c.pop(token)
+
+    async def main():
+        results = await asyncio.gather(*(task(i) for i in range(100)))
+        return results, has_request_context()
+
+    assert asyncio.run(main()) == ([True] * 100, False)
+
+
+# -- concurrency: gevent greenlets (in a subprocess: monkey-patching must not leak) ---------
+
+GEVENT_SCRIPT = textwrap.dedent(
+    """
+    from gevent import monkey
+    monkey.patch_all()
+
+    import json, sys, tempfile
+    import gevent
+    from digwebs import Digwebs, ctx, g, request, response
+
+    app = Digwebs(tempfile.mkdtemp(), debug=False)
+    in_flight = [0, 0]
+
+    @app.get("/who")
+    def who():
+        rid = request.headers["X-Rid"]
+        g.id = rid
+        ctx.rid = rid
+        response.headers["X-Seen"] = rid
+        in_flight[0] += 1
+        in_flight[1] = max(in_flight)
+        gevent.sleep(0.01 + (int(rid) % 5) * 0.01)
+        in_flight[0] -= 1
+        return json.dumps([g.id, ctx.rid, request.headers["X-Rid"], request.query["q"]])
+
+    @app.get("/spawn")
+    def spawn():
+        from digwebs import copy_current_request_context, has_request_context
+        plain = gevent.spawn(has_request_context)
+        carried = gevent.spawn(copy_current_request_context(lambda: request.path))
+        gevent.joinall([plain, carried], raise_error=True)
+        return json.dumps([plain.value, carried.value])
+
+    def call(i):
+        r = app.test_client().get("/who", query={"q": str(i)}, headers={"X-Rid": str(i)})
+        return [r.headers["X-Seen"], json.loads(r.text)]
+
+    greenlets = [gevent.spawn(call, i) for i in range(200)]
+    gevent.joinall(greenlets, raise_error=True)
+    spawned = json.loads(app.test_client().get("/spawn").text)
+    print(json.dumps({
+        "max_in_flight": in_flight[1],
+        "results": [gl.value for gl in greenlets],
+        "spawned": spawned,
+    }))
+    """
+)
+
+
+def test_concurrent_requests_on_gevent_greenlets_see_only_their_own_objects():
+    proc = subprocess.run(
+        [sys.executable, "-c", GEVENT_SCRIPT], capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["results"] == [[str(i), [str(i)] * 4] for i in range(200)]
+    assert out["max_in_flight"] > 10, "the greenlets did not overlap"
+    # A greenlet spawned in a handler starts empty; copy_current_request_context carries it.
+    assert out["spawned"] == [False, "/spawn"]
+
+
+def test_current_app_during_load_and_request(tmp_path):
+    app = Digwebs(tmp_path, debug=False)
+
+    @app.get("/")
+    def index():
+        return str(current_app._get_current_object() is app)
+
+    assert app.test_client().get("/").text == "True"
