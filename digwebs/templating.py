@@ -22,8 +22,12 @@ __all__ = ["view", "render", "TemplateNotFound"]
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 
-class TemplateNotFound(LookupError):
-    """A template is missing; the message names it and the folder searched."""
+class TemplateNotFound(jinja2.TemplateNotFound):
+    """A template is missing; the message names it and the folder searched.
+
+    A subclass of :class:`jinja2.TemplateNotFound`, so code that catches
+    jinja2's exception catches this one too.
+    """
 
 
 def view(template: str) -> t.Callable[[F], F]:
@@ -31,6 +35,11 @@ def view(template: str) -> t.Callable[[F], F]:
 
     Works above or below the route decorator: it only marks the function.
     """
+
+    if not isinstance(template, str):
+        raise TypeError(
+            "@view needs the template name: write @view(\"page.html\"), not a bare @view"
+        )
 
     def mark(fn: F) -> F:
         fn.__digwebs_view__ = template  # type: ignore[attr-defined]
@@ -71,23 +80,35 @@ def create_environment(app: Digwebs) -> jinja2.Environment:
     return env
 
 
+def _not_found(app: Digwebs, name: str, exc: jinja2.TemplateNotFound) -> TemplateNotFound:
+    missing = exc.name if isinstance(exc.name, str) else name
+    message = f"template {missing!r} was not found in {app.template_folder!r}"
+    if missing != name:
+        message += f" (while rendering {name!r})"
+    return TemplateNotFound(missing, message)
+
+
 def render_template(app: Digwebs, name: str, context: t.Mapping[str, t.Any]) -> str:
+    """Render ``name`` with ``context`` on top of the context processors' values."""
     env = app.jinja_env
     try:
         template = env.get_template(name)
     except jinja2.TemplateNotFound as exc:
-        missing = exc.name if exc.name != name else name
-        raise TemplateNotFound(
-            f"template {missing!r} was not found in {app.template_folder!r}"
-            + (f" (while rendering {name!r})" if missing != name else "")
-        ) from None
+        raise _not_found(app, name, exc) from None
     if app.context_processors:
         merged: dict[str, t.Any] = {}
         for processor in app.context_processors:
             merged.update(processor() or {})
         merged.update(context)
         context = merged
-    return template.render(context)
+    try:
+        return template.render(context)
+    except TemplateNotFound:
+        raise
+    except jinja2.TemplateNotFound as exc:
+        # An {% include %}, {% extends %} or {% import %} names a missing file;
+        # the chained traceback points at the line that asked for it.
+        raise _not_found(app, name, exc) from exc
 
 
 def render(template: str, **context: t.Any) -> str:
