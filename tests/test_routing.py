@@ -1,0 +1,261 @@
+"""Path rules, converters, 404/405, HEAD, OPTIONS, trailing slashes and url_for."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from digwebs import url_for
+from digwebs.errors import MethodNotAllowed, NotFound, RequestRedirect
+from digwebs.routing import BuildError, Router, Rule
+
+U = "12345678-1234-5678-1234-567812345678"
+
+
+def _echo(**params):
+    return {k: [type(v).__name__, str(v)] for k, v in params.items()}
+
+
+@pytest.mark.parametrize(
+    ("rule", "url", "expected"),
+    [
+        ("/u/<name>", "/u/ann", {"name": ["str", "ann"]}),
+        ("/u/:name", "/u/ann", {"name": ["str", "ann"]}),
+        ("/n/<int:n>", "/n/42", {"n": ["int", "42"]}),
+        ("/f/<float:x>", "/f/1.5", {"x": ["float", "1.5"]}),
+        ("/p/<path:rest>", "/p/a/b/c.txt", {"rest": ["str", "a/b/c.txt"]}),
+        ("/id/<uuid:id>", f"/id/{U}", {"id": ["UUID", U]}),
+        ("/a/<int:x>/b/<y>", "/a/1/b/two", {"x": ["int", "1"], "y": ["str", "two"]}),
+        ("/file/<name>.txt", "/file/readme.txt", {"name": ["str", "readme"]}),
+    ],
+)
+def test_params_arrive_as_converted_kwargs(app, client, rule, url, expected):
+    app.add_route(rule, _echo)
+    r = client.get(url)
+    assert r.status_code == 200 and r.json == expected
+
+
+def test_uuid_param_is_a_uuid(app, client):
+    @app.get("/id/<uuid:id>")
+    def show(id):
+        assert isinstance(id, uuid.UUID)
+        return id.hex
+
+    assert client.get(f"/id/{U}").text == U.replace("-", "")
+
+
+@pytest.mark.parametrize(
+    ("rule", "url"),
+    [
+        ("/n/<int:n>", "/n/abc"),
+        ("/n/<int:n>", "/n/-1"),
+        ("/n/<int:n>", "/n/\u00b2"),  # a superscript digit is not an int
+        ("/f/<float:x>", "/f/1"),
+        ("/f/<float:x>", "/f/a.b"),
+        ("/id/<uuid:id>", "/id/not-a-uuid"),
+        ("/u/<name>", "/u/a/b"),  # a plain parameter never spans a slash
+        ("/p/<path:rest>", "/p/"),
+    ],
+)
+def test_value_that_does_not_convert_is_404(app, client, rule, url):
+    app.add_route(rule, _echo)
+    assert client.get(url).status_code == 404
+
+
+def test_unknown_path_is_404(app, client):
+    app.add_route("/", lambda: "home")
+    r = client.get("/nowhere")
+    assert r.status_code == 404 and "Not Found" in r.text
+
+
+def test_405_lists_allowed_methods(app, client):
+    app.add_route("/items", lambda: "list", ["GET"])
+    app.add_route("/items", lambda: "made", ["POST"], name="make")
+    r = client.delete("/items")
+    assert r.status_code == 405
+    assert r.headers["Allow"] == "GET, HEAD, OPTIONS, POST"
+
+
+def test_head_is_answered_by_get_with_no_body_and_the_right_length(app, client):
+    app.add_route("/", lambda: "hello world")
+    app.add_route("/n/<int:n>", lambda n: "x" * n, name="n")
+    r = client.head("/")
+    assert (r.status_code, r.data, r.headers["Content-Length"]) == (200, b"", "11")
+    r = client.head("/n/7")
+    assert (r.status_code, r.data, r.headers["Content-Length"]) == (200, b"", "7")
+
+
+def test_head_of_a_streamed_body_sends_nothing(app, client):
+    app.add_route("/s", lambda: (c for c in [b"a", b"b"]))
+    r = client.head("/s")
+    assert (r.status_code, r.data) == (200, b"")
+
+
+@pytest.mark.parametrize("path", ["/things", "/things/<int:id>"])
+def test_options_is_automatic_with_allow(app, client, path):
+    app.add_route(path, _echo, ["GET", "PUT"])
+    r = client.options(path.replace("<int:id>", "3"))
+    assert r.status_code == 200 and r.data == b""
+    assert r.headers["Allow"] == "GET, HEAD, OPTIONS, PUT"
+
+
+def test_options_on_unknown_path_is_404(app, client):
+    app.add_route("/", lambda: "x")
+    assert client.options("/nope").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "location"),
+    [
+        ("/blogs", "/blogs/"),
+        ("/blogs?page=2&q=a+b", "/blogs/?page=2&q=a+b"),
+        ("/users/5", "/users/5/"),
+    ],
+)
+def test_trailing_slash_rule_redirects_308_keeping_the_query(app, client, url, location):
+    app.add_route("/blogs/", lambda: "blogs")
+    app.add_route("/users/<int:id>/", lambda id: str(id), name="user")
+    r = client.get(url)
+    assert r.status_code == 308 and r.headers["Location"] == location
+
+
+def test_slashless_rule_does_not_match_with_slash(app, client):
+    app.add_route("/about", lambda: "about")
+    assert client.get("/about/").status_code == 404
+
+
+def test_static_path_wins_over_a_parameter(app, client):
+    app.add_route("/users/<name>", lambda name: f"user {name}")
+    app.add_route("/users/me", lambda: "me", name="me")
+    assert client.get("/users/me").text == "me"
+    assert client.get("/users/ann").text == "user ann"
+
+
+def test_int_parameter_wins_over_string_parameter(app, client):
+    app.add_route("/x/<name>", lambda name: "str")
+    app.add_route("/x/<int:n>", lambda n: "int", name="int")
+    assert (client.get("/x/5").text, client.get("/x/a").text) == ("int", "str")
+
+
+def test_backtracks_from_static_to_dynamic_branch(app, client):
+    app.add_route("/a/b/c", lambda: "static")
+    app.add_route("/a/<x>/d", lambda x: f"dyn {x}", name="dyn")
+    assert client.get("/a/b/d").text == "dyn b"
+
+
+def test_unicode_path_is_decoded(app, client):
+    app.add_route("/caf\u00e9", lambda: "static")
+    app.add_route("/w/<word>", lambda word: word, name="word")
+    assert client.get("/caf%C3%A9").text == "static"
+    assert client.get("/w/%E4%BD%A0%E5%A5%BD").text == "\u4f60\u597d"
+
+
+def test_match_returns_route_and_params(app):
+    @app.get("/posts/<int:id>", name="post")
+    def show(id):
+        return ""
+
+    result = app.match("get", "/posts/3")
+    assert result.route.name == "post" and result.route.handler is show and result.params == {"id": 3}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "error"),
+    [("GET", "/nope", NotFound), ("POST", "/posts/3", MethodNotAllowed), ("GET", "/dir", RequestRedirect)],
+)
+def test_match_raises_like_a_request(app, method, path, error):
+    app.add_route("/posts/<int:id>", _echo)
+    app.add_route("/dir/", lambda: "", name="dir")
+    with pytest.raises(error) as info:
+        app.match(method, path)
+    if error is MethodNotAllowed:
+        assert info.value.valid_methods == ["GET", "HEAD", "OPTIONS"]
+    if error is RequestRedirect:
+        assert info.value.new_url == "/dir/"
+
+
+def test_url_for_fills_params_and_puts_extras_in_the_query(app):
+    app.add_route("/posts/<int:id>/<slug>", _echo, name="post")
+    assert app.url_for("post", id=3, slug="hi") == "/posts/3/hi"
+    assert app.url_for("post", id=3, slug="a b/c", q="x&y=z", tag=["a", "b"]) == (
+        "/posts/3/a%20b%2Fc?q=x%26y%3Dz&tag=a&tag=b"
+    )
+    assert app.url_for("post", id=1, slug="s", _anchor="top") == "/posts/1/s#top"
+
+
+def test_url_for_default_names_and_short_names(app):
+    def listing():
+        return ""
+
+    app.add_route("/list", listing)
+    assert app.routes()[0].name == f"{__name__}.{listing.__qualname__}"
+    assert app.url_for(f"{__name__}.{listing.__qualname__}") == "/list"
+    assert app.url_for("listing") == "/list"
+
+
+def test_url_for_errors(app):
+    app.add_route("/p/<int:id>", _echo, name="p")
+    with pytest.raises(BuildError, match="missing value for 'id'"):
+        app.url_for("p")
+    with pytest.raises(BuildError, match="no route is named"):
+        app.url_for("nope")
+
+
+def test_url_for_function_uses_the_current_app(app, client):
+    app.add_route("/p/<path:rest>", _echo, name="p")
+
+    @app.get("/")
+    def index():
+        return url_for("p", rest="a b/c")
+
+    assert client.get("/").text == "/p/a%20b/c"
+
+
+def test_url_for_inside_a_mounted_app_includes_script_name(app):
+    app.add_route("/p", _echo, name="p")
+    with app.test_request_context("/", environ_overrides={"SCRIPT_NAME": "/mnt"}):
+        assert url_for("p") == "/mnt/p"
+
+
+def test_shadowed_reports_same_shape_rules(app):
+    app.add_route("/u/<a>", _echo, name="first")
+    app.add_route("/u/<b>", _echo, name="second")
+    app.add_route("/u/<int:n>", _echo, name="other_shape")
+    pairs = [(w.name, s.name) for w, s in app.router.shadowed()]
+    assert pairs == [("first", "second")]
+
+
+def test_shadowed_first_rule_wins(app, client):
+    app.add_route("/u/<a>", lambda a: "first", name="first")
+    app.add_route("/u/<b>", lambda b: "second", name="second")
+    assert client.get("/u/x").text == "first"
+
+
+def test_router_directly():
+    router = Router()
+    router.add(Rule("/a/<int:x>", "endpoint", ["GET"], "a"))
+    rule, params = router.match("GET", "/a/1")
+    assert (rule.endpoint, params) == ("endpoint", {"x": 1})
+    assert router.allowed_methods("/a/1") == {"GET", "HEAD", "OPTIONS"}
+    assert router.allowed_methods("/zzz") == set()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["no-slash", "/x/<nope:y>", "/x/<a>/<a>", "/x/a<path:p>"],
+)
+def test_invalid_rules_are_refused(path):
+    with pytest.raises(ValueError):
+        Rule(path, None)
+
+
+def test_rule_path_is_normalised_to_angle_syntax(app):
+    app.add_route("/u/:name/posts/<int:id>", _echo)
+    assert app.routes()[0].path == "/u/<name>/posts/<int:id>"
+
+
+def test_duplicate_name_for_different_handler_is_refused(app):
+    app.add_route("/a", lambda: "a", name="same")
+    with pytest.raises(ValueError, match="already used"):
+        app.add_route("/b", lambda: "b", name="same")
