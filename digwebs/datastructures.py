@@ -201,6 +201,9 @@ class Headers:
         return f"Headers({self._list!r})"
 
 
+_ENVIRON_KEYS: dict[str, str] = {}
+
+
 class EnvironHeaders(t.Mapping[str, str]):
     """Read-only, case-insensitive request headers backed by the WSGI environ."""
 
@@ -211,10 +214,15 @@ class EnvironHeaders(t.Mapping[str, str]):
 
     @staticmethod
     def _key(name: str) -> str:
-        key = name.upper().replace("-", "_")
-        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-            return key
-        return "HTTP_" + key
+        # PERF: header names repeat from request to request; map each once.
+        key = _ENVIRON_KEYS.get(name)
+        if key is None:
+            key = name.upper().replace("-", "_")
+            if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+                key = "HTTP_" + key
+            if len(_ENVIRON_KEYS) < 1024:
+                _ENVIRON_KEYS[name] = key
+        return key
 
     def __getitem__(self, name: str) -> str:
         value = self.environ.get(self._key(name))
@@ -223,7 +231,8 @@ class EnvironHeaders(t.Mapping[str, str]):
         return t.cast(str, value)
 
     def get(self, name: str, default: t.Any = None) -> t.Any:  # type: ignore[override]
-        return self.environ.get(self._key(name), default)
+        key = _ENVIRON_KEYS.get(name) or self._key(name)
+        return self.environ.get(key, default)
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._key(name) in self.environ

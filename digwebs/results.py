@@ -109,9 +109,15 @@ def to_response(app: Digwebs, rv: t.Any, ctx: RequestContext) -> Response:
     """Turn a handler's (or middleware's) return value into a response."""
     cls = app.response_class
     status = headers = None
+    base = ctx._response
     if type(rv) is tuple:
         rv, status, headers = _split_tuple(rv)
-    base = ctx._response
+        if base is None and (type(status) is int or status is None):
+            body_type = type(rv)
+            if body_type is bytes:
+                return cls._from_parts(rv, status or 200, headers or ())
+            if body_type is str:
+                return cls._from_parts(rv.encode(), status or 200, headers or ())
     if isinstance(rv, Response):
         resp = rv
         if base is not None and base is not rv:

@@ -149,17 +149,26 @@ class BuildError(LookupError):
     """``url_for`` could not build a URL (unknown name or missing value)."""
 
 
+_KIND_STRING, _KIND_INT, _KIND_OTHER = 0, 1, 2
+
+
 class _Segment:
     """A dynamic path segment: one converter, or text mixed with converters."""
 
-    __slots__ = ("converters", "regex", "greedy", "weight", "shape", "convert")
+    __slots__ = ("converters", "regex", "greedy", "weight", "shape", "convert", "kind")
 
     def __init__(self, pieces: list[str | Converter]) -> None:
         self.converters = [p for p in pieces if isinstance(p, Converter)]
         self.greedy = any(c.greedy for c in self.converters)
         self.regex: re.Pattern[str] | None = None
+        # PERF: the fast walk inlines the two most common converters.
+        self.kind = _KIND_OTHER
         if len(pieces) == 1:
             conv = t.cast(Converter, pieces[0])
+            if type(conv) is StringConverter:
+                self.kind = _KIND_STRING
+            elif type(conv) is IntConverter:
+                self.kind = _KIND_INT
             self.weight = conv.weight
             self.convert = conv.to_python
             self.shape = conv.shape
@@ -206,6 +215,9 @@ class Rule:
         self._build_parts: list[str | tuple[str, Converter]] = []
         self.path = self._parse(path, {**DEFAULT_CONVERTERS, **(converters or {})})
         self.is_static = all(isinstance(s, str) for s in self.segments)
+        self.arg_names_t = tuple(self.arg_names)
+        # Mixed segments ("<name>.json") yield tuples that need flattening.
+        self.has_mixed = any(isinstance(s, _Segment) and s.regex is not None for s in self.segments)
         # Set by the application when it composes the chains.
         self.chain: t.Any = None
 
@@ -364,9 +376,19 @@ class Router:
             rule = by_method.get(method)
             if rule is not None:
                 return rule, {}
-        allowed: set[str] = set()
         segments = path.split("/")
-        values: list[t.Any] = []
+        found = self._fast_walk(segments, method)
+        if found is not None:
+            rule, values = found
+            if not values:
+                return rule, {}
+            if rule.has_mixed:
+                return rule, self._params(rule, values)
+            if len(values) == 1:
+                return rule, {rule.arg_names_t[0]: values[0]}
+            return rule, dict(zip(rule.arg_names_t, values))
+        allowed: set[str] = set()
+        values = []
         rule = self._walk(self._root, segments, 1, method, values, allowed)
         if rule is not None:
             if not values:
@@ -404,6 +426,46 @@ class Router:
         allowed: set[str] = set()
         self._walk(self._root, path.split("/"), 1, "\0", [], allowed)
         return self._allow(allowed) if allowed else allowed
+
+    def _fast_walk(self, segments: list[str], method: str) -> tuple[Rule, list[t.Any]] | None:
+        """Follow the first branch a full search would try, without backtracking.
+
+        PERF: nearly every real request is answered here in one loop. When the
+        first branch is not a match, or a node offers several dynamic
+        alternatives, return None and let :meth:`_walk` search properly; it
+        tries branches in the same order, so both agree on the winner.
+        """
+        node = self._root
+        values: list[t.Any] = []
+        for i in range(1, len(segments)):
+            segment = segments[i]
+            child = node.static.get(segment)
+            if child is None:
+                dynamic = node.dynamic
+                if len(dynamic) != 1:
+                    return None
+                seg, child = dynamic[0]
+                kind = seg.kind
+                if kind == 0:  # string
+                    if not segment:
+                        return None
+                    values.append(segment)
+                elif kind == 1:  # int
+                    if not (segment.isdigit() and segment.isascii()):
+                        return None
+                    values.append(int(segment))
+                else:
+                    if seg.greedy:
+                        return None
+                    try:
+                        values.append(seg.convert(segment))
+                    except ValueError:
+                        return None
+            node = child
+        rule = node.rules.get(method)
+        if rule is None:
+            return None
+        return rule, values
 
     def _walk(
         self,
