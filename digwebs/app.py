@@ -204,7 +204,11 @@ class Digwebs:
         folder = Path(self.root_path, package)
         if not folder.is_dir():
             return []
-        if self.root_path not in sys.path:
+        # First on sys.path, so that another project's root listed earlier
+        # cannot supply its own package of the same name.
+        if sys.path[:1] != [self.root_path]:
+            if self.root_path in sys.path:
+                sys.path.remove(self.root_path)
             sys.path.insert(0, self.root_path)
         # Another project (or an earlier load) may have left a package of the
         # same name in sys.modules; import this project's own, fresh, so that

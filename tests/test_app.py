@@ -1,0 +1,286 @@
+"""The application: construction, registration, load() discovery and the route table."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import digwebs
+from digwebs import Digwebs, RouteInfo
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """Write a project's files; sys.path and imported packages are restored afterwards."""
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    before = set(sys.modules)
+
+    def write(files: dict[str, str]) -> Path:
+        for rel, text in files.items():
+            path = tmp_path / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text))
+        return tmp_path
+
+    yield write
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+
+
+def test_app_is_a_wsgi_callable(app):
+    app.add_route("/", lambda: "hi")
+    seen = {}
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/", "wsgi.input": None}
+    body = app(environ, lambda status, headers: seen.update(status=status, headers=headers))
+    assert seen["status"] == "200 OK" and b"".join(body) == b"hi"
+    assert ("Content-Type", "text/html; charset=utf-8") in seen["headers"]
+
+
+def test_root_path_defaults_to_the_folder_of_the_creating_module(project):
+    root = project({"myapp.py": "from digwebs import Digwebs\napp = Digwebs()\n"})
+    sys.path.insert(0, str(root))
+    module = importlib.import_module("myapp")
+    assert module.app.root_path == str(root.resolve())
+    assert module.app.template_folder == os.path.join(str(root.resolve()), "views")
+    assert module.app.static_folder == os.path.join(str(root.resolve()), "static")
+
+
+def test_root_path_default_here():
+    assert Digwebs().root_path == str(Path(__file__).parent.resolve())
+
+
+def test_config_keywords(tmp_path):
+    app = Digwebs(tmp_path, debug=False, max_content_length=100, custom="x")
+    assert (app.config.debug, app.config["max_content_length"], app.config.custom) == (False, 100, "x")
+    assert Digwebs(tmp_path).debug is True  # development by default
+    assert Digwebs(tmp_path, env="production", secret_key="x" * 16).debug is False
+
+
+@pytest.mark.parametrize("verb", ["get", "post", "put", "patch", "delete"])
+def test_verb_decorators(app, client, verb):
+    @getattr(app, verb)("/thing")
+    def handler():
+        return verb
+
+    r = client.open("/thing", verb.upper())
+    assert (r.status_code, r.text) == (200, verb)
+    assert app.routes()[0].methods == (verb.upper(),)
+
+
+def test_route_with_several_methods_and_a_name(app, client):
+    @app.route("/form", methods=["get", "POST"], name="form")
+    def form():
+        return digwebs.request.method
+
+    assert (client.get("/form").text, client.post("/form").text) == ("GET", "POST")
+    info = app.routes()[0]
+    assert (info.methods, info.name, app.url_for("form")) == (("GET", "POST"), "form", "/form")
+
+
+def test_add_route(app, client):
+    def fn(id):
+        return f"#{id}"
+
+    rule = app.add_route("/x/<int:id>", fn, ["PUT"], "x")
+    assert rule.name == "x" and client.put("/x/4").text == "#4"
+
+
+def test_decorators_return_the_function_unchanged(app):
+    def fn():
+        return ""
+
+    assert app.get("/")(fn) is fn and digwebs.get("/")(fn) is fn
+
+
+def test_module_level_decorators_only_mark(app):
+    @digwebs.post("/b")
+    @digwebs.get("/a", name="a")
+    def handler():
+        return ""
+
+    assert handler.__digwebs_routes__ == [("/a", ("GET",), "a"), ("/b", ("POST",), None)]
+    assert app.routes() == []
+
+
+@pytest.mark.parametrize("when", ["request", "routes"])
+@pytest.mark.parametrize(
+    "register",
+    [
+        lambda app: app.add_route("/late", lambda: ""),
+        lambda app: app.get("/late")(lambda: ""),
+        lambda app: app.use(lambda c, n: n()),
+    ],
+)
+def test_registration_after_the_first_request_raises(app, client, when, register):
+    app.add_route("/", lambda: "x")
+    client.get("/") if when == "request" else app.routes()
+    with pytest.raises(RuntimeError, match="already handled a request"):
+        register(app)
+
+
+CONTROLLERS = {
+    "controllers/__init__.py": "",
+    "controllers/home.py": """
+        from digwebs import get, post, route, api
+
+        @get("/")
+        def index():
+            return "home"
+
+        @get("/hello/<name>")
+        @get("/hi/<name>", name="hi")
+        def hello(name):
+            return f"hello {name}"
+
+        @route("/submit", methods=["POST", "PUT"])
+        def submit():
+            return "submitted"
+
+        def helper():  # not marked: not a route
+            return "nope"
+        """,
+    "controllers/admin/__init__.py": "",
+    "controllers/admin/users.py": """
+        from digwebs import api, current_app
+
+        @current_app.get("/admin/users")
+        @api
+        def users():
+            return ["ann", "bob"]
+        """,
+    "middlewares/__init__.py": "",
+    "middlewares/tag.py": """
+        from digwebs import middleware
+
+        @middleware(order=5)
+        def tag(ctx, next):
+            resp = next()
+            resp.headers["X-Tag"] = "tagged"
+            return resp
+        """,
+}
+
+
+def test_load_discovers_controllers_subpackages_and_middlewares(project):
+    app = Digwebs(project(CONTROLLERS), debug=False)
+    assert app.load() is app
+    client = app.test_client()
+    assert client.get("/").text == "home"
+    assert client.get("/hello/ann").text == client.get("/hi/ann").text == "hello ann"
+    assert client.put("/submit").text == "submitted"
+    r = client.get("/admin/users")
+    assert r.json == ["ann", "bob"] and r.headers["X-Tag"] == "tagged"
+    assert client.get("/missing").headers["X-Tag"] == "tagged"
+
+
+def test_load_route_table(project):
+    app = Digwebs(project(CONTROLLERS), debug=False).load()
+    table = {(r.path, r.methods): r for r in app.routes()}
+    assert set(table) == {
+        ("/", ("GET",)),
+        ("/hello/<name>", ("GET",)),
+        ("/hi/<name>", ("GET",)),
+        ("/submit", ("POST", "PUT")),
+        ("/admin/users", ("GET",)),
+    }
+    hi = table[("/hi/<name>", ("GET",))]
+    assert (hi.name, hi.handler_name, hi.renders) == ("hi", "controllers.home.hello", "other")
+    assert hi.file.endswith(os.path.join("controllers", "home.py")) and hi.line > 1
+    users = table[("/admin/users", ("GET",))]
+    assert users.renders == "json" and users.name == "controllers.admin.users.users"
+    assert [m.name for m in users.middleware] == ["middlewares.tag.tag"]
+
+
+def test_load_is_idempotent(project):
+    app = Digwebs(project(CONTROLLERS), debug=False)
+    app.load()
+    app.load()
+    assert len(app.routes()) == 5
+
+
+def test_load_imports_its_own_controllers_when_its_root_is_already_on_sys_path(tmp_path, project):
+    other = tmp_path / "other"
+    (other / "controllers").mkdir(parents=True)
+    (other / "controllers" / "__init__.py").write_text("")
+    (other / "controllers" / "only.py").write_text(
+        "from digwebs import get\n@get('/only')\ndef only():\n    return 'only'\n"
+    )
+    sys.path.append(str(other))  # listed, but after the first project's root
+    first = Digwebs(project(CONTROLLERS), debug=False).load()
+    second = Digwebs(other, debug=False).load()
+    assert [r.path for r in second.routes()] == ["/only"] and len(first.routes()) == 5
+
+
+def test_load_without_packages_is_fine(app):
+    assert app.load().routes() == []
+
+
+def test_load_imports_this_projects_packages_not_an_earlier_ones(tmp_path, project):
+    first = Digwebs(project(CONTROLLERS), debug=False).load()
+    other = tmp_path / "other"
+    (other / "controllers").mkdir(parents=True)
+    (other / "controllers" / "__init__.py").write_text("")
+    (other / "controllers" / "only.py").write_text(
+        "from digwebs import get\n@get('/only')\ndef only():\n    return 'only'\n"
+    )
+    sys.path.insert(0, str(other))
+    second = Digwebs(other, debug=False).load()
+    assert [r.path for r in second.routes()] == ["/only"]
+    assert len(first.routes()) == 5
+
+
+def test_current_app_get_outside_load_raises():
+    with pytest.raises(RuntimeError):
+        digwebs.current_app.get("/x")
+
+
+def test_routes_returns_route_info_in_registration_order(app):
+    @app.get("/b")
+    def b():
+        return ""
+
+    @app.post("/a")
+    @digwebs.api
+    def a():
+        return {}
+
+    infos = app.routes()
+    assert all(isinstance(i, RouteInfo) for i in infos)
+    assert [(i.path, i.methods, i.renders, i.template) for i in infos] == [
+        ("/b", ("GET",), "other", None),
+        ("/a", ("POST",), "json", None),
+    ]
+    assert infos[0].handler is b and infos[0].line == b.__code__.co_firstlineno
+    assert infos[0].file == __file__
+
+
+def test_routes_shows_view_routes(app):
+    @app.get("/page")
+    @digwebs.view("page.html")
+    def page():
+        return {}
+
+    info = app.routes()[0]
+    assert (info.renders, info.template) == ("view", "page.html")
+
+
+def test_route_info_is_frozen(app):
+    app.add_route("/", lambda: "")
+    with pytest.raises(AttributeError):
+        app.routes()[0].path = "/x"  # type: ignore[misc]
+
+
+def test_match_does_not_run_the_handler(app):
+    calls = []
+    app.add_route("/x/<int:n>", lambda n: calls.append(n), name="x")
+    result = app.match("GET", "/x/9")
+    assert (result.route.name, result.params, calls) == ("x", {"n": 9}, [])
+
+
+def test_repr(app):
+    assert repr(app) == f"<Digwebs {app.root_path!r}>"
