@@ -47,6 +47,11 @@ DEFAULTS: dict[str, t.Any] = {
 _ENV_PREFIX = "DIGWEBS_"
 # Variables the framework reads for other purposes, not config keys.
 _NOT_CONFIG = {"DIGWEBS_ENV", "DIGWEBS_APP"}
+# Settings of the ``digwebs`` command line (``DIGWEBS_SERVE_PORT``...).
+_NOT_CONFIG_PREFIXES = ("DIGWEBS_SERVE_",)
+# Keys kept exactly as written in the environment, never parsed as TOML: a
+# random secret such as ``12e45`` must not turn into a float.
+_ALWAYS_STRING = {"secret_key"}
 
 
 class ConfigError(Exception):
@@ -85,8 +90,19 @@ def _read_toml(path: Path) -> dict[str, t.Any]:
     except tomllib.TOMLDecodeError as exc:
         # tomllib's message already carries "(at line N, column M)".
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        line = _line_of(path, exc.start)
+        raise ConfigError(f"{path}: invalid TOML: not UTF-8 text (at line {line})") from None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _line_of(path: Path, offset: int) -> int:
+    """The 1-based line number of byte ``offset`` in ``path``."""
+    try:
+        return path.read_bytes()[:offset].count(b"\n") + 1
+    except OSError:  # pragma: no cover - it was readable a moment ago
+        return 0
 
 
 def _parse_env_value(raw: str) -> t.Any:
@@ -99,16 +115,22 @@ def _parse_env_value(raw: str) -> t.Any:
 def environment_overrides(environ: t.Mapping[str, str]) -> dict[str, t.Any]:
     """Collect ``DIGWEBS_<KEY>`` variables; ``__`` descends into a table."""
     result: dict[str, t.Any] = {}
-    for name, raw in environ.items():
+    for name, raw in sorted(environ.items()):
         if not name.startswith(_ENV_PREFIX) or name in _NOT_CONFIG:
+            continue
+        if name.startswith(_NOT_CONFIG_PREFIXES):
             continue
         path = name[len(_ENV_PREFIX) :].lower().split("__")
         if not all(path):
             continue
         target = result
         for part in path[:-1]:
-            target = target.setdefault(part, {})
-        target[path[-1]] = _parse_env_value(raw)
+            nested = target.setdefault(part, {})
+            if not isinstance(nested, dict):  # DIGWEBS_X=1 and DIGWEBS_X__Y=2
+                nested = target[part] = {}
+            target = nested
+        value = raw if len(path) == 1 and path[0] in _ALWAYS_STRING else _parse_env_value(raw)
+        target[path[-1]] = value
     return result
 
 
@@ -131,25 +153,71 @@ def load_config(
             config.merge(_read_toml(path))
     config.merge(environment_overrides(environ))
     config["env"] = env
+    for key in _BOOLEAN_KEYS:
+        if config.get(key) is not None:
+            config[key] = _as_bool(key, config[key])
     if config.get("debug") is None:
         config["debug"] = env == "development"
     if config.get("templates_auto_reload") is None:
         config["templates_auto_reload"] = bool(config["debug"])
-    check_config(config)
+    check_config(config, folder)
     return config
 
 
-def check_config(config: Config) -> None:
-    """Refuse settings that are unsafe or unusable, with the fix in the message."""
+def _development_secret(folder: Path | None) -> str | None:
+    """The secret_key of ``config/development.toml``, if it has a readable one."""
+    if folder is None:
+        return None
+    path = folder / "development.toml"
+    try:
+        with path.open("rb") as fh:
+            secret = tomllib.load(fh).get("secret_key")
+    except (OSError, ValueError):
+        return None
+    return str(secret) if secret else None
+
+
+def check_config(config: Config, folder: Path | None = None) -> None:
+    """Refuse settings that are unsafe or unusable, with the fix in the message.
+
+    ``folder`` is the project's ``config/`` folder: in production a secret_key
+    copied from ``development.toml`` (checked into git) is refused too.
+    """
     if config["env"] == "production":
         secret = config.get("secret_key")
-        if not secret or str(secret).strip().lower() in INSECURE_SECRETS or len(str(secret)) < 16:
+        text = "" if secret is None else str(secret)
+        if not text.strip() or text.strip().lower() in INSECURE_SECRETS or len(text) < 16:
+            problem = "missing" if not text.strip() else "insecure (a default or too short)"
+        elif text == _development_secret(folder):
+            problem = "the one in config/development.toml"
+        else:
+            problem = None
+        if problem is not None:
             raise ConfigError(
-                "secret_key is missing or insecure, and env is 'production'. Set a long random "
+                f"secret_key is {problem}, and env is 'production'. Set a long random "
                 "value, e.g. export DIGWEBS_SECRET_KEY=\"$(python -c 'import secrets; "
                 "print(secrets.token_hex(32))')\", or put secret_key in config/production.toml "
                 "(kept out of version control)."
             )
     limit = config.get("max_content_length")
-    if limit is not None and (not isinstance(limit, int) or limit < 0):
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise ConfigError(f"max_content_length must be a non-negative integer, not {limit!r}")
+    max_age = config.get("session_max_age")
+    if max_age is not None and (not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0):
+        raise ConfigError(f"session_max_age must be a number of seconds, not {max_age!r}")
+
+
+_BOOLEAN_KEYS = ("debug", "templates_auto_reload", "session_cookie_secure", "session_cookie_httponly")
+_TRUE = {"true", "yes", "on", "1"}
+_FALSE = {"false", "no", "off", "0", ""}
+
+
+def _as_bool(key: str, value: t.Any) -> bool:
+    """Accept true/false, 1/0 and the usual words; a typo is an error, not "truthy"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+        return value.strip().lower() in _TRUE
+    raise ConfigError(f"{key} must be true or false, not {value!r}")
