@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import results
-from .config import load_config
+from .config import DEFAULTS, load_config
 from .context import RequestContext, _cv_ctx, _cv_loading_app
 from .errors import HttpError, MethodNotAllowed, RequestRedirect
 from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe
@@ -252,6 +252,12 @@ class Digwebs:
                 endpoint = results.Endpoint(self, rule, fn)
                 rule.chain = compose(local, endpoint, self.make_response)
             self._entry = compose([e.fn for e in global_mw], self._dispatch, self.make_response)
+            limit = self.config.get("max_content_length")
+            cls = self.request_class
+            if limit != DEFAULTS["max_content_length"] and limit != cls.max_content_length:
+                # The configured body limit, on a subclass so other apps keep theirs.
+                ns = {"max_content_length": limit, "__module__": cls.__module__, "__qualname__": cls.__qualname__}
+                self.request_class = type(cls.__name__, (cls,), ns)
             self._finalized = True
 
     def _register_static(self) -> None:
