@@ -331,7 +331,10 @@ class Digwebs:
             except Exception as exc:
                 resp = self.handle_exception(ctx, exc)
             if ctx._session is not None:
-                self.session_interface.save(self, ctx._session, resp)
+                try:
+                    self.session_interface.save(self, ctx._session, resp)
+                except Exception as exc:  # e.g. no secret_key to sign it with
+                    resp = self.handle_exception(ctx, exc)
             return results.finish(ctx, resp, start_response)
         finally:
             _cv_ctx.reset(token)

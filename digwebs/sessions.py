@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import typing as t
 
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+import logging
+
+from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .context import _get_ctx
 
@@ -24,6 +26,9 @@ __all__ = ["Session", "SessionInterface", "flash", "get_flashed_messages"]
 
 _SALT = "digwebs.session"
 _FLASHES = "_flashes"
+# Browsers drop cookies larger than about 4 KB (name, value and attributes).
+_COOKIE_LIMIT = 4093
+logger = logging.getLogger("digwebs")
 
 
 class Session(dict[str, t.Any]):
@@ -79,11 +84,15 @@ class SessionInterface:
             return Session()
         try:
             data = serializer.loads(raw, max_age=app.config.get("session_max_age"))
-        except BadSignature:  # includes SignatureExpired
+        except BadData:  # bad signature, expired, or an undecodable payload
+            return Session()
+        except Exception:  # whatever a hostile cookie provokes: never a 500
             return Session()
         return Session(data) if isinstance(data, dict) else Session()
 
     def save(self, app: Digwebs, session: Session, response: Response) -> None:
+        # The page depends on the cookie: shared caches must not mix users.
+        _add_vary_cookie(response)
         if not session.modified:
             return
         cfg = app.config
@@ -105,7 +114,22 @@ class SessionInterface:
                 "the session was changed but no secret_key is configured, so it cannot be "
                 "signed. Set secret_key in config/default.toml or DIGWEBS_SECRET_KEY."
             )
-        response.set_cookie(name, serializer.dumps(dict(session)), max_age=cfg.get("session_max_age"), **options)
+        value = serializer.dumps(dict(session))
+        if len(name) + len(value) > _COOKIE_LIMIT:
+            logger.warning(
+                "The session cookie is %d bytes; browsers ignore cookies over about 4 KB, so "
+                "the session will be lost. Keep large data on the server and store its id.",
+                len(name) + len(value),
+            )
+        response.set_cookie(name, value, max_age=cfg.get("session_max_age"), **options)
+
+
+def _add_vary_cookie(response: Response) -> None:
+    vary = response.headers.get("Vary")
+    if not vary:
+        response.headers["Vary"] = "Cookie"
+    elif "cookie" not in {v.strip().lower() for v in vary.split(",")} and vary.strip() != "*":
+        response.headers["Vary"] = f"{vary}, Cookie"
 
 
 def flash(message: str, category: str = "message") -> None:
