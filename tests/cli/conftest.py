@@ -46,3 +46,32 @@ def invoke(runner, isolated_home) -> t.Callable[..., click.testing.Result]:
         return runner.invoke(cli, list(args), **kwargs)
 
     return invoke
+
+
+@pytest.fixture
+def restore_imports(tmp_path_factory):
+    """Forget the modules and sys.path entries of the projects a test loaded.
+
+    Every generated project has a ``wsgiapp`` and a ``controllers`` package;
+    without this the second test would get the first test's modules. Only
+    modules from temporary folders are dropped: re-importing digwebs itself
+    would make new exception classes that the old app never raises.
+    """
+    import sys
+
+    base = str(tmp_path_factory.getbasetemp())
+    path = list(sys.path)
+
+    def from_tmp(module: object) -> bool:
+        files = [getattr(module, "__file__", None) or "", *getattr(module, "__path__", [])]
+        return any(str(f).startswith(base) for f in files)
+
+    def forget() -> None:
+        """Drop them now, e.g. before loading a project again in the same test."""
+        for name, module in list(sys.modules.items()):
+            if from_tmp(module):
+                del sys.modules[name]
+        sys.path[:] = path
+
+    yield forget
+    forget()
