@@ -238,7 +238,13 @@ def call_error_handler(
     # A fresh response carrying the error's status: a handler that just
     # returns a page keeps the status without writing (page, 404).
     ctx._response = app.response_class(b"", code)
-    resp = to_response(app, handler(exc), ctx)
+    rv = handler(exc)
+    template = getattr(handler, "__digwebs_view__", None)
+    if template is not None:  # @app.errorhandler(404) with @view("...")
+        from .templating import view_result
+
+        rv = view_result(app, handler, template, rv)
+    resp = to_response(app, rv, ctx)
     if isinstance(exc, HttpError):
         for name, value in exc.headers.items():
             resp.headers.setdefault(name, value)

@@ -17,7 +17,7 @@ from .context import ctx as ctx_proxy
 if t.TYPE_CHECKING:
     from .app import Digwebs
 
-__all__ = ["view", "render", "TemplateNotFound"]
+__all__ = ["view", "render", "render_template", "view_result", "TemplateNotFound"]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
@@ -109,6 +109,32 @@ def render_template(app: Digwebs, name: str, context: t.Mapping[str, t.Any]) -> 
         # An {% include %}, {% extends %} or {% import %} names a missing file;
         # the chained traceback points at the line that asked for it.
         raise _not_found(app, name, exc) from exc
+
+
+def view_result(app: Digwebs, fn: t.Callable[..., t.Any], template: str, rv: t.Any) -> t.Any:
+    """Turn what a ``@view`` function returned into ``(html, status, headers)``.
+
+    Used for error handlers marked with ``@view``; a :class:`Response` or an
+    :class:`HttpError` (a redirect, say) passes through unchanged. Anything
+    but a dict (optionally in a ``(dict, status[, headers])`` tuple) is an
+    error that names the function.
+    """
+    from .errors import HttpError
+    from .response import Response
+    from .results import ViewResultError, _split_tuple
+
+    if isinstance(rv, Response | HttpError):
+        return rv
+    status = headers = None
+    if type(rv) is tuple:
+        rv, status, headers = _split_tuple(rv)
+    if not isinstance(rv, dict):
+        raise ViewResultError(
+            f"handler '{fn.__module__}.{fn.__qualname__}' is decorated with "
+            f"@view({template!r}) and must return a dict for the template, "
+            f"but returned {type(rv).__name__}"
+        )
+    return render_template(app, template, rv), status, headers
 
 
 def render(template: str, **context: t.Any) -> str:
