@@ -28,7 +28,7 @@ class MultiDict(dict[str, list[t.Any]]):
         A value that ``type`` rejects with :class:`ValueError` gives ``default``.
         """
         values = dict.get(self, key)
-        if not values:
+        if values is None:
             return default
         if type is None:
             return values[0]

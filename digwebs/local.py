@@ -100,6 +100,8 @@ class LocalStack(t.Generic[T]):
 
 
 _UNBOUND = "object unbound: no value is set in the current context"
+# Attributes that belong to the proxy itself rather than the proxied object.
+_PROXY_OWN = frozenset({"_get_current_object", "__wrapped__", "__class__", "_attr"})
 
 
 class LocalProxy(t.Generic[T]):
@@ -187,8 +189,13 @@ class LocalProxy(t.Generic[T]):
         object.__setattr__(self, "_get_current_object", get_object)
         object.__setattr__(self, "__wrapped__", local)
 
-    def __getattr__(self, name: str) -> t.Any:
-        return getattr(self._get_current_object(), name)
+    def __getattribute__(self, name: str) -> t.Any:
+        # PERF: __getattribute__ rather than __getattr__: the latter only runs
+        # after a failed normal lookup has built an AttributeError, which
+        # costs more than the forwarding itself.
+        if name in _PROXY_OWN:
+            return object.__getattribute__(self, name)
+        return getattr(object.__getattribute__(self, "_get_current_object")(), name)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
         setattr(self._get_current_object(), name, value)

@@ -16,7 +16,7 @@ from html import escape
 
 from .context import _cv_ctx
 from .errors import APIError, HttpError, InternalServerError, Redirect
-from .response import Response, _json_default, status_line
+from .response import _STATUS_LINES, Response, _json_default, status_line
 
 if t.TYPE_CHECKING:
     from .app import Digwebs
@@ -47,8 +47,19 @@ class Endpoint:
     def __call__(self, ctx: RequestContext) -> Response:
         params = ctx.params
         rv = self.fn(**params) if params else self.fn()
-        if rv.__class__ is self.response_class:
+        cls = rv.__class__
+        if cls is self.response_class:
             return t.cast(Response, rv)
+        # PERF: the commonest plain results, built without to_response().
+        if self.template is None and not self.as_json and ctx._response is None:
+            if cls is str:
+                return self.response_class._from_parts(rv.encode(), 200, ())
+            if cls is tuple and len(rv) == 3 and type(rv[1]) is int:
+                body = rv[0]
+                if type(body) is str:
+                    body = body.encode()
+                if type(body) is bytes:
+                    return self.response_class._from_parts(body, rv[1], rv[2] or ())
         if self.template is not None:
             return self._render_view(rv, ctx)
         if self.as_json:
@@ -220,7 +231,7 @@ def finish(ctx: RequestContext, resp: Response, start_response: t.Callable[..., 
             iterable = wrapper(*file_body())
         else:
             iterable = _StreamWithContext(ctx, body)
-    start_response(resp._status or status_line(code), headers)
+    start_response(resp._status or _STATUS_LINES.get(code) or status_line(code), headers)
     return iterable
 
 
