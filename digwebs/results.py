@@ -48,7 +48,8 @@ class Endpoint:
         params = ctx.params
         rv = self.fn(**params) if params else self.fn()
         cls = rv.__class__
-        if cls is self.response_class:
+        if cls is self.response_class and ctx._response is None:
+            # (With ctx.response in use, to_response keeps its headers and cookies.)
             return t.cast(Response, rv)
         # PERF: the commonest plain results, built without to_response().
         if self.template is None and not self.as_json and ctx._response is None:

@@ -1,0 +1,246 @@
+"""What a handler may return, streaming, and @api."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import uuid
+
+import pytest
+
+from digwebs import (
+    APIError,
+    APIPermissionError,
+    APIResourceNotFoundError,
+    APIValueError,
+    Response,
+    abort,
+    api,
+    ctx,
+    g,
+    redirect,
+    request,
+    response,
+)
+
+HTML = "text/html; charset=utf-8"
+JSON = "application/json"
+
+
+def call(app, handler, method="GET"):
+    app.add_route("/", handler, [method])
+    return app.test_client().open("/", method)
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "ctype", "data"),
+    [
+        ("h\u00e9llo", 200, HTML, "h\u00e9llo".encode()),
+        (b"\x00raw", 200, HTML, b"\x00raw"),
+        ({"a": 1, "b": "\u00e9"}, 200, JSON, '{"a":1,"b":"\u00e9"}'.encode()),
+        ([1, "two", None], 200, JSON, b'[1,"two",null]'),
+        ([], 200, JSON, b"[]"),
+        (Response(b"r", 202, content_type="text/plain"), 202, "text/plain", b"r"),
+        (("made", 201), 201, HTML, b"made"),
+        (("made", "201 Created"), 201, HTML, b"made"),
+        (({"id": 1}, 201), 201, JSON, b'{"id":1}'),
+        ((b"teapot", 418, {"X-T": "1"}), 418, HTML, b"teapot"),
+        (("csv", 200, {"Content-Type": "text/csv"}), 200, "text/csv", b"csv"),
+        (("with headers", {"X-H": "v"}), 200, HTML, b"with headers"),
+        (iter([b"it", b"er"]), 200, HTML, b"iter"),
+        ((c for c in ["gen", "erator"]), 200, HTML, b"generator"),
+        (None, 200, HTML, b""),
+    ],
+)
+def test_handler_return_values(app, value, status, ctype, data):
+    r = call(app, lambda: value)
+    assert (r.status_code, r.headers["Content-Type"], r.data) == (status, ctype, data)
+
+
+def test_tuple_headers_are_sent(app):
+    r = call(app, lambda: ("x", 200, {"X-A": "1", "X-B": "2"}))
+    assert (r.headers["X-A"], r.headers["X-B"]) == ("1", "2")
+
+
+@pytest.mark.parametrize("value", [42, 1.5, object(), ("a", 200, {}, "extra"), [b"bytes"]])
+def test_unsendable_values_are_500(app, value, caplog):
+    r = call(app, lambda: value)
+    assert r.status_code == 500
+
+
+def test_none_with_status_set_on_ctx_response(app):
+    def created():
+        ctx.response.status = 201
+        ctx.response.headers["Location"] = "/items/1"
+
+    r = call(app, created, "POST")
+    assert (r.status_code, r.data, r.headers["Location"]) == (201, b"", "/items/1")
+
+
+def test_none_with_status_204_through_the_response_proxy(app):
+    def gone():
+        response.status = 204
+
+    r = call(app, gone, "DELETE")
+    assert (r.status_code, r.data) == (204, b"")
+    assert "Content-Type" not in r.headers and "Content-Length" not in r.headers
+
+
+def test_str_result_keeps_headers_and_cookies_set_on_ctx_response(app):
+    def handler():
+        response.set_cookie("seen", "1")
+        response.headers["X-Extra"] = "e"
+        return "body", 202
+
+    r = call(app, handler)
+    assert (r.status_code, r.text, r.headers["X-Extra"]) == (202, "body", "e")
+    assert r.headers["Set-Cookie"].startswith("seen=1")
+
+
+def test_returned_response_keeps_cookies_set_on_ctx_response(app):
+    def handler():
+        response.set_cookie("a", "1")
+        return Response(b"own", content_type="text/plain")
+
+    r = call(app, handler)
+    assert (r.text, r.content_type, r.headers["Set-Cookie"].startswith("a=1")) == ("own", "text/plain", True)
+
+
+def test_json_of_common_types(app):
+    @dataclasses.dataclass
+    class Point:
+        x: int
+
+    uid = uuid.UUID(int=1)
+    r = call(app, lambda: {"p": Point(1), "when": datetime.datetime(2024, 5, 6), "u": uid, "s": (1, 2)})
+    assert r.json == {"p": {"x": 1}, "when": "2024-05-06T00:00:00", "u": str(uid), "s": [1, 2]}
+
+
+def test_generator_is_streamed_and_reads_request_while_streaming(app, client):
+    @app.get("/stream")
+    def stream():
+        g.n = 0
+
+        def chunks():
+            for word in ["a", "b", "c"]:
+                g.n += 1
+                yield f"{word}{g.n}:{request.query['x']};"
+
+        return chunks()
+
+    r = client.get("/stream?x=q")
+    assert r.text == "a1:q;b2:q;c3:q;" and "Content-Length" not in r.headers
+
+
+def test_generator_handler_itself_is_streamed(app, client):
+    @app.get("/gen")
+    def gen():
+        yield "path="
+        yield request.path
+
+    assert client.get("/gen").text == "path=/gen"
+
+
+def test_streamed_body_is_closed_with_the_context_active(app, client):
+    closed = []
+
+    def handler():
+        def body():
+            try:
+                yield b"first"
+                yield b"second"
+            finally:
+                closed.append(request.path)
+
+        return body()
+
+    app.add_route("/s", handler)
+    assert client.get("/s").data == b"firstsecond" and closed == ["/s"]
+
+
+def test_streamed_tuple_with_status_and_headers(app):
+    r = call(app, lambda: ((c for c in [b"1", b"2"]), 206, {"X-Part": "yes"}))
+    assert (r.status_code, r.data, r.headers["X-Part"]) == (206, b"12", "yes")
+
+
+def test_returned_http_errors_and_redirects(app, client):
+    from digwebs.errors import NotFound
+
+    app.add_route("/nf", lambda: NotFound("custom"), name="nf")
+    app.add_route("/go", lambda: redirect("/there"), name="go")
+    assert (client.get("/nf").status_code, "custom" in client.get("/nf").text) == (404, True)
+    r = client.get("/go")
+    assert (r.status_code, r.headers["Location"]) == (302, "/there")
+
+
+# -- @api -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("placement", ["above", "below"])
+def test_api_above_or_below_the_route_decorator(app, client, placement):
+    def handler():
+        return "plain string"
+
+    if placement == "above":
+        api(app.get("/a")(handler))
+    else:
+        app.get("/a")(api(handler))
+    r = client.get("/a")
+    assert (r.content_type, r.json) == (JSON, "plain string")
+    assert app.routes()[0].renders == "json"
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "body"),
+    [
+        ({"a": 1}, 200, {"a": 1}),
+        ([1, 2], 200, [1, 2]),
+        (None, 200, None),
+        (3, 200, 3),
+        (({"id": 7}, 201), 201, {"id": 7}),
+        (({"id": 7}, 201, {"X-Id": "7"}), 201, {"id": 7}),
+    ],
+)
+def test_api_always_answers_json(app, value, status, body):
+    r = call(app, api(lambda: value))
+    assert (r.status_code, r.content_type, r.json) == (status, JSON, body)
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "body"),
+    [
+        (APIValueError("email", "bad email"), 400, {"error": "value:invalid", "data": "email", "message": "bad email"}),
+        (APIResourceNotFoundError("blog", "no such blog"), 404, {"error": "value:notfound", "data": "blog", "message": "no such blog"}),
+        (APIPermissionError("admins only"), 403, {"error": "permission:forbidden", "data": "permission", "message": "admins only"}),
+        (APIError("quota:exceeded", "uploads", "too many"), 400, {"error": "quota:exceeded", "data": "uploads", "message": "too many"}),
+    ],
+)
+def test_api_errors_become_json(app, error, status, body):
+    def handler():
+        raise error
+
+    r = call(app, api(handler))
+    assert (r.status_code, r.content_type, r.json) == (status, JSON, body)
+
+
+def test_api_error_outside_api_route_is_still_json(app):
+    def handler():
+        raise APIValueError("name")
+
+    r = call(app, handler)
+    assert (r.status_code, r.json) == (400, {"error": "value:invalid", "data": "name", "message": ""})
+
+
+def test_abort_inside_api_is_json(app):
+    r = call(app, api(lambda: abort(404, "no such thing")))
+    assert (r.status_code, r.json) == (404, {"error": "http:404", "data": "", "message": "no such thing"})
+
+
+def test_unhandled_exception_inside_api_is_json_500(app, caplog):
+    r = call(app, api(lambda: 1 / 0))
+    assert (r.status_code, r.content_type, r.json["error"]) == (500, JSON, "http:500")
+
+
+def test_api_returning_a_response_keeps_it(app):
+    r = call(app, api(lambda: Response(b"raw", content_type="text/plain")))
+    assert (r.content_type, r.text) == ("text/plain", "raw")
