@@ -42,7 +42,8 @@ if spec is not None and spec.origin is not None:  # not a bare namespace folder
     try:
         import wsgiapp
     except Exception as exc:  # anything the user's code can raise
-        fail(f"the new project does not import: {type(exc).__name__}: {exc}")
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        fail(f"the new project does not import: {type(exc).__name__}: {first_line}")
     routes = getattr(wsgiapp.app, "routes", None)
     count = len(routes()) if callable(routes) else "?"
     checked += f" and wsgiapp imports ({count} routes)"
