@@ -290,6 +290,37 @@ def calibrate(app, base_env: dict, body: bytes, batch_ns: int) -> int:
 # Main
 # ---------------------------------------------------------------------------
 
+def profile_row(case: Case, contender: str, app, n: int, top: int = 22) -> None:
+    """Print where one contender's time goes for one row (cProfile, tottime order)."""
+    import cProfile
+    import pstats
+
+    run_batch(app, case.environ, case.body, max(1, n // 10))  # warm up
+    plain_ns = min(run_batch(app, case.environ, case.body, n) for _ in range(3))
+    prof = cProfile.Profile()
+    prof.enable()
+    run_batch(app, case.environ, case.body, n)
+    prof.disable()
+    st = pstats.Stats(prof)
+    total = st.total_tt or 1.0
+    plain_us = plain_ns / n / 1000
+    print(f"== {case.row} / {contender}: {plain_us:.2f} us/request without the profiler; "
+          f"cProfile over {n} requests, top {top} by own time; ~us = share of the profiled "
+          f"time x {plain_us:.2f} us (the profiler inflates many small calls)")
+    print(f"{'calls/req':>9} {'own %':>6} {'~own us':>8} {'cum %':>6} {'~cum us':>8}  function")
+    rows = sorted(st.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
+    for (filename, line, func), (cc, nc, tt, ct, _callers) in rows:
+        if filename == "~":
+            where = func
+        elif filename.startswith(str(ROOT)):
+            where = f"{os.path.relpath(filename, ROOT)}:{line}({func})"
+        else:
+            where = f"{os.path.basename(filename)}:{line}({func})"
+        print(f"{nc / n:9.2f} {tt / total * 100:5.1f}% {tt / total * plain_us:8.2f} "
+              f"{ct / total * 100:5.1f}% {ct / total * plain_us:8.2f}  {where}")
+    print(flush=True)
+
+
 def versions(digwebs_status: str) -> list[str]:
     def v(dist: str) -> str:
         try:
@@ -380,7 +411,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--json", metavar="FILE", help="also write all results and samples as JSON")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 when digwebs fails verification or misses a target")
+    p.add_argument("--profile", metavar="CONTENDER", choices=CONTENDERS,
+                   help="instead of timing, run each row's requests for CONTENDER under "
+                        "cProfile and print the costliest functions")
+    p.add_argument("--profile-requests", type=int, default=20000, metavar="N",
+                   help="requests per row with --profile (default 20000)")
     args = p.parse_args(argv)
+    if args.profile and args.profile != "raw" and args.profile not in (args.contender or [args.profile]):
+        args.contender = (args.contender or []) + [args.profile]
 
     rounds = args.rounds or (5 if args.quick else 21)
     batch_ns = int((args.batch_ms or (8 if args.quick else 25)) * 1e6)
@@ -461,6 +499,15 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr)
                 continue
 
+            if args.profile:
+                for c in sc.cases:
+                    if results[c.row][args.profile]["status"] == "ok":
+                        profile_row(c, args.profile, apps[args.profile], args.profile_requests)
+                    else:
+                        print(f"{c.row}: {args.profile} not profiled: "
+                              f"{results[c.row][args.profile]['status']}")
+                continue
+
             # Calibrate (this also warms up caches, lazily compiled routers...).
             gc.collect()
             gc.freeze()  # the apps are long-lived: keep them out of the collector's way
@@ -513,6 +560,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(root, ignore_errors=True)
     elapsed = time.perf_counter() - t_start
+    if args.profile:
+        return 0
 
     # ---- report ----
     def cell_ratio(r: dict) -> str:
