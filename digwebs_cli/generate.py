@@ -86,9 +86,7 @@ def generate_command() -> None:
     help="The project to add to.",
 )
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
-def controller_command(
-    name: str, actions: tuple[str, ...], project_dir: Path, force: bool
-) -> None:
+def controller_command(name: str, actions: tuple[str, ...], project_dir: Path, force: bool) -> None:
     """Add controllers/NAME.py with one handler per ACTION, views and tests.
 
     Conventional actions get conventional routes: index (GET /NAME),
@@ -110,9 +108,7 @@ def controller_command(
         click.echo(f"{verb:>9}  {path.relative_to(project_dir)}")
 
 
-def plan_controller(
-    name: str, action_names: t.Sequence[str], project_dir: Path
-) -> dict[Path, str]:
+def plan_controller(name: str, action_names: t.Sequence[str], project_dir: Path) -> dict[Path, str]:
     """Return the files (path -> content) for a controller, without writing."""
     check_identifier(name, "controller name")
     seen: set[str] = set()
@@ -146,10 +142,10 @@ def plan_controller(
     }
     planned = {path: template.render(context) for path, template in files.items()}
     view = env.get_template("view.html.jinja")
-    for action in actions:
-        if action.template is not None:
-            path = project_dir / "views" / action.template
-            planned[path] = view.render(context, a=action)
+    for planned_action in actions:
+        if planned_action.template is not None:
+            path = project_dir / "views" / planned_action.template
+            planned[path] = view.render(context, a=planned_action)
     return planned
 
 

@@ -30,8 +30,7 @@ from pathlib import Path
 
 import click
 
-from ._templates import bundled_template_dir
-from ._templates import digwebs_version
+from ._templates import bundled_template_dir, digwebs_version
 from .errors import DigwebsCliError
 
 # A folder name that is also a Python identifier once '-' becomes '_'.
@@ -238,9 +237,11 @@ def _render(
     scratch: Path,
 ) -> tuple[Path, dict[str, t.Any]]:
     """Render the template into ``staging``; return the folder and the answers."""
-    from cookiecutter.exceptions import CookiecutterException
-    from cookiecutter.exceptions import FailedHookException
-    from cookiecutter.exceptions import UndefinedVariableInTemplate
+    from cookiecutter.exceptions import (
+        CookiecutterException,
+        FailedHookException,
+        UndefinedVariableInTemplate,
+    )
     from cookiecutter.main import cookiecutter
     from jinja2 import TemplateError
 

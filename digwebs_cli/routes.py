@@ -21,8 +21,7 @@ import click
 from .errors import DigwebsCliError
 
 if t.TYPE_CHECKING:
-    from digwebs import Digwebs
-    from digwebs import RouteInfo
+    from digwebs import Digwebs, RouteInfo
 
 SORT_KEYS: dict[str, t.Callable[[RouteInfo], t.Any]] = {
     "path": lambda r: (r.path, r.methods),
@@ -69,7 +68,11 @@ _TEMPLATE_SUFFIXES = {".html", ".htm", ".xml", ".txt", ".j2", ".jinja", ".jinja2
     metavar="METHOD",
     help="Only routes that answer METHOD (HEAD matches GET routes). Repeatable.",
 )
-@click.option("--grep", metavar="TEXT", help="Only routes whose path, name, handler or view contain TEXT.")
+@click.option(
+    "--grep",
+    metavar="TEXT",
+    help="Only routes whose path, name, handler or view contain TEXT.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option(
     "--match",
@@ -117,8 +120,7 @@ def routes_command(
 
 def load(app_option: str | None, cwd: Path) -> Digwebs:
     """Find, import and load the app; every failure is a one-line error."""
-    from .discovery import find_import_string
-    from .discovery import load_app
+    from .discovery import find_import_string, load_app
 
     import_string = find_import_string(app_option, cwd)
     app = load_app(import_string, cwd)
@@ -153,7 +155,9 @@ def select_routes(
         selected = [
             r
             for r in selected
-            if any(needle in (v or "").lower() for v in (r.path, r.name, r.handler_name, r.template))
+            if any(
+                needle in (v or "").lower() for v in (r.path, r.name, r.handler_name, r.template)
+            )
         ]
     if sort != "order":
         selected.sort(key=SORT_KEYS[sort])
@@ -225,9 +229,7 @@ def route_to_dict(route: RouteInfo, cwd: Path) -> dict[str, t.Any]:
 
 def show_match(app: Digwebs, request_line: str, cwd: Path, as_json: bool) -> bool:
     """Print which route answers ``METHOD PATH``; return False if none does."""
-    from digwebs.errors import MethodNotAllowed
-    from digwebs.errors import NotFound
-    from digwebs.errors import RequestRedirect
+    from digwebs.errors import MethodNotAllowed, NotFound, RequestRedirect
 
     method, path = parse_request_line(request_line)
     result: dict[str, t.Any] = {"method": method, "path": path}
@@ -277,11 +279,9 @@ def _describe_match(result: dict[str, t.Any], params: dict[str, t.Any]) -> str:
         return f"{request}: 404 Not Found. No route matches this path."
     if status == 405:
         allowed = ", ".join(result["allowed"])
-        return (
-            f"{request}: 405 Method Not Allowed. Routes match this path, "
-            f"but only for {allowed}."
-        )
+        return f"{request}: 405 Method Not Allowed. Routes match this path, but only for {allowed}."
     route = result["route"]
+    renders = f"view {route['template']}" if route["renders"] == "view" else route["renders"]
     lines = []
     if status == 308:
         lines.append(f"{request}: 308 Permanent Redirect to {result['redirect']}, answered by:")
@@ -295,7 +295,7 @@ def _describe_match(result: dict[str, t.Any], params: dict[str, t.Any]) -> str:
         ("route", f"{route['name']}  {','.join(route['methods'])} {route['path']}"),
         ("handler", f"{route['handler']}  ({route['file']}:{route['line']})"),
         ("params", ", ".join(f"{k}={v!r}" for k, v in params.items()) or "-"),
-        ("renders", f"view {route['template']}" if route["renders"] == "view" else route["renders"]),
+        ("renders", renders),
         ("middleware", " > ".join(middleware) or "-"),
     ]
     lines += [f"  {label:<12}{value}" for label, value in fields]
@@ -382,16 +382,16 @@ def check_shadowing(app: Digwebs, routes: list[RouteInfo], cwd: Path) -> list[Pr
     by_key = {(r.path, r.name): r for r in routes}
     problems = []
     for winner_key, loser_key, method in pairs:
-        winner, loser = by_key.get(winner_key), by_key.get(loser_key)
-        if winner is None or loser is None:
+        first, hidden = by_key.get(winner_key), by_key.get(loser_key)
+        if first is None or hidden is None:
             continue
         problems.append(
             Problem(
-                _short_path(loser.file, cwd),
-                loser.line,
+                _short_path(hidden.file, cwd),
+                hidden.line,
                 "shadowed-route",
-                f"{loser.name}: '{method} {loser.path}' is shadowed by {winner.name} "
-                f"'{method} {winner.path}' ({_short_path(winner.file, cwd)}:{winner.line}), "
+                f"{hidden.name}: '{method} {hidden.path}' is shadowed by {first.name} "
+                f"'{method} {first.path}' ({_short_path(first.file, cwd)}:{first.line}), "
                 "which is matched first.",
             )
         )
@@ -506,7 +506,11 @@ def _url_for_in_templates(app: Digwebs, cwd: Path, problems: list[Problem]) -> t
                 problems.append(Problem(file, ref.lineno, "missing-template", message))
         for call in tree.find_all(nodes.Call):
             target = call.node
-            called = target.name if isinstance(target, nodes.Name) else getattr(target, "attr", None)
+            called: str | None
+            if isinstance(target, nodes.Name):
+                called = target.name
+            else:
+                called = getattr(target, "attr", None)
             if called != "url_for" or not call.args or not isinstance(call.args[0], nodes.Const):
                 continue
             name = call.args[0].value

@@ -30,9 +30,8 @@ def _run(args: list[str | Path], cwd: Path, env: dict[str, str], timeout: float 
         text=True,
         timeout=timeout,
     )
-    assert result.returncode == 0, (
-        f"{args} exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
-    )
+    output = f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+    assert result.returncode == 0, f"{args} exited {result.returncode}\n{output}"
     return result
 
 
