@@ -23,7 +23,9 @@ from pathlib import Path
 __all__ = ["Config", "ConfigError", "DEFAULTS", "load_config"]
 
 # Values that mean "nobody chose a secret": refused in production.
-INSECURE_SECRETS = frozenset({"", "dev", "change-me", "changeme", "secret", "development", "insecure"})
+INSECURE_SECRETS = frozenset(
+    {"", "dev", "change-me", "changeme", "secret", "development", "insecure"}
+)
 
 DEFAULTS: dict[str, t.Any] = {
     "env": "development",
@@ -203,11 +205,18 @@ def check_config(config: Config, folder: Path | None = None) -> None:
     if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 0):
         raise ConfigError(f"max_content_length must be a non-negative integer, not {limit!r}")
     max_age = config.get("session_max_age")
-    if max_age is not None and (not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0):
+    if max_age is not None and (
+        not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0
+    ):
         raise ConfigError(f"session_max_age must be a number of seconds, not {max_age!r}")
 
 
-_BOOLEAN_KEYS = ("debug", "templates_auto_reload", "session_cookie_secure", "session_cookie_httponly")
+_BOOLEAN_KEYS = (
+    "debug",
+    "templates_auto_reload",
+    "session_cookie_secure",
+    "session_cookie_httponly",
+)
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0", ""}
 

@@ -140,5 +140,7 @@ def view_result(app: Digwebs, fn: t.Callable[..., t.Any], template: str, rv: t.A
 def render(template: str, **context: t.Any) -> str:
     """Render ``views/<template>`` with ``context`` inside a request."""
     c = _cv_ctx.get(None)
-    app = c.app if c is not None else current_app._get_current_object()  # type: ignore[attr-defined]
+    if c is not None:
+        return render_template(c.app, template, context)
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     return render_template(app, template, context)

@@ -27,7 +27,8 @@ def test_config_is_a_mapping_with_attribute_access(tmp_path):
     app = Digwebs(root_path=tmp_path)
     assert isinstance(app.config, Config)
     assert isinstance(app.config, dict)
-    assert app.config.max_content_length == app.config["max_content_length"] == DEFAULTS["max_content_length"]
+    limit = DEFAULTS["max_content_length"]
+    assert app.config.max_content_length == app.config["max_content_length"] == limit
     app.config.custom = 3
     assert app.config["custom"] == 3
     with pytest.raises(AttributeError, match="no config key 'nope'"):

@@ -99,7 +99,8 @@ def test_production_page_has_no_internals(tmp_path):
     assert resp.status_code == 500
     text = resp.text
     assert "Internal Server Error" in text
-    for leak in ("Traceback", "ValueError", "bad value", "script", "boom", __file__, "header-value", "X-Trace-Me"):
+    leaks = ("Traceback", "ValueError", "bad value", "script", "boom", __file__)
+    for leak in (*leaks, "header-value", "X-Trace-Me"):
         assert leak not in text
 
 

@@ -182,8 +182,12 @@ def _forged_cookies() -> dict[str, str]:
         "payload changed": _flip(good, 2),
         "signature changed": _flip(good, len(good) - 3),
         "payload swapped": admin.split(".", 1)[0] + "." + good.split(".", 1)[1],
-        "signed with another key": URLSafeTimedSerializer("not-our-secret-0123456789", salt="digwebs.session").dumps({"user": "admin"}),
-        "signed with another salt": URLSafeTimedSerializer(SECRET, salt="other").dumps({"user": "admin"}),
+        "signed with another key": URLSafeTimedSerializer(
+            "not-our-secret-0123456789", salt="digwebs.session"
+        ).dumps({"user": "admin"}),
+        "signed with another salt": URLSafeTimedSerializer(SECRET, salt="other").dumps(
+            {"user": "admin"}
+        ),
         "no signature": payload,
         "garbage": "%%%not-a-cookie%%%",
         "bad base64": "!!!!." + timestamp + "." + signature,
@@ -382,7 +386,8 @@ def test_flash_category_filter_within_one_request(tmp_path):
     client = make_flash_app(tmp_path).test_client()
     client.post("/save")
     # Calling twice in one request returns the same messages.
-    assert client.get("/filtered").json == {"info": ["Check your mail"], "again": ["Check your mail"]}
+    expected = {"info": ["Check your mail"], "again": ["Check your mail"]}
+    assert client.get("/filtered").json == expected
     # They were consumed, every category included.
     assert client.get("/categories").json == {"all": []}
 

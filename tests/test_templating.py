@@ -33,7 +33,8 @@ def make_app(tmp_path: Path, views: dict[str, str] | None = None, **config: obje
 
 @pytest.mark.parametrize("order", ["view_above", "view_below"])
 def test_view_renders_returned_dict_above_or_below_the_route(tmp_path, order):
-    app = make_app(tmp_path, {"blogs.html": "<ul>{% for b in blogs %}<li>{{ b }}</li>{% endfor %}</ul>"})
+    template = "<ul>{% for b in blogs %}<li>{{ b }}</li>{% endfor %}</ul>"
+    app = make_app(tmp_path, {"blogs.html": template})
 
     def blogs():
         return {"blogs": ["one", "two"]}
