@@ -215,3 +215,22 @@ def test_request_repr_and_values(app):
         assert repr(request._get_current_object()) == "<Request POST 'http://localhost/p?a=1'>"
         assert request.values.to_dict() == {"a": "1", "b": "2"}
         assert request.args is request.query
+
+
+def test_invalid_utf8_in_the_path_does_not_fail(echo, client):
+    echo(lambda r: r.path)
+    r = client.get("/echo/%FF%FE")
+    assert (r.status_code, r.text) == (200, "/echo/\ufffd\ufffd")
+
+
+def test_invalid_percent_escapes_in_the_query_are_kept(echo, client):
+    echo(lambda r: r.query.to_dict())
+    assert client.get("/echo?a=%zz&b=100%").json == {"a": "%zz", "b": "100%"}
+
+
+def test_empty_path_info_is_the_root(app):
+    app.add_route("/", lambda: request.path)
+    with app.test_request_context("/", environ_overrides={"PATH_INFO": ""}):
+        assert request.path == "/"
+    r = TestClient(app).get("/", environ_overrides={"PATH_INFO": ""})
+    assert r.text == "/"

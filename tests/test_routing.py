@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from digwebs import url_for
+from digwebs import Response, request, url_for
 from digwebs.errors import MethodNotAllowed, NotFound, RequestRedirect
 from digwebs.routing import BuildError, Router, Rule
 
@@ -259,3 +259,71 @@ def test_duplicate_name_for_different_handler_is_refused(app):
     app.add_route("/a", lambda: "a", name="same")
     with pytest.raises(ValueError, match="already used"):
         app.add_route("/b", lambda: "b", name="same")
+
+
+def test_head_on_a_path_without_get_is_405(app, client):
+    app.add_route("/form", lambda: "x", ["POST"])
+    r = client.head("/form")
+    assert r.status_code == 405 and r.headers["Allow"] == "OPTIONS, POST"
+
+
+def test_explicit_head_and_options_handlers_win(app, client):
+    app.add_route("/r", lambda: "get body", ["GET"], name="get")
+    app.add_route("/r", lambda: Response(b"", headers={"X-Head": "1"}), ["HEAD"], name="head")
+    app.add_route("/r", lambda: Response(b"", 204, {"X-Opt": "1"}), ["OPTIONS"], name="opt")
+    assert client.head("/r").headers["X-Head"] == "1"
+    r = client.options("/r")
+    assert (r.status_code, r.headers["X-Opt"]) == (204, "1")
+
+
+def test_trailing_slash_redirect_with_unicode_and_mount_point(app):
+    app.add_route("/caf\u00e9/", lambda: "x")
+    client = app.test_client()
+    assert client.get("/caf%C3%A9").headers["Location"] == "/caf%C3%A9/"
+    r = client.get("/caf%C3%A9?a=1", environ_overrides={"SCRIPT_NAME": "/mnt"})
+    assert (r.status_code, r.headers["Location"]) == (308, "/mnt/caf%C3%A9/?a=1")
+
+
+def test_trailing_slash_redirect_keeps_the_method_with_308(app, client):
+    app.add_route("/submit/", lambda: request.method, ["POST"])
+    r = client.post("/submit", follow_redirects=True)
+    assert (r.status_code, r.text) == (200, "POST")
+
+
+@pytest.mark.parametrize(
+    ("rule", "url", "expected"),
+    [
+        ("/files/<path:p>/edit", "/files/a/b/edit", {"p": ["str", "a/b"]}),
+        ("/v/<int:a>-<int:b>", "/v/3-14", {"a": ["int", "3"], "b": ["int", "14"]}),
+        ("/x/<a>/<b>/<c>", "/x/1/2/3", {"a": ["str", "1"], "b": ["str", "2"], "c": ["str", "3"]}),
+    ],
+)
+def test_more_rule_shapes(app, client, rule, url, expected):
+    app.add_route(rule, _echo)
+    assert client.get(url).json == expected
+
+
+def test_empty_segment_does_not_match_a_parameter(app, client):
+    app.add_route("/u/<name>/x", _echo)
+    assert client.get("/u//x").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("rule", "values", "url"),
+    [
+        ("/w/<word>", {"word": "\u4f60 ?#"}, "/w/%E4%BD%A0%20%3F%23"),
+        ("/f/<float:x>", {"x": 2.5}, "/f/2.5"),
+        ("/id/<uuid:id>", {"id": uuid.UUID(U)}, f"/id/{U}"),
+        ("/v/<int:a>-<int:b>", {"a": 1, "b": 2, "page": 3}, "/v/1-2?page=3"),
+        ("/q", {"q": "\u00e9 &", "none": None}, "/q?q=%C3%A9+%26"),
+    ],
+)
+def test_url_for_quotes_values(app, rule, values, url):
+    app.add_route(rule, _echo, name="r")
+    assert app.url_for("r", **values) == url
+
+
+def test_url_for_round_trips_through_the_router(app, client):
+    app.add_route("/w/<word>/<path:rest>", _echo, name="r")
+    url = app.url_for("r", word="a b\u00e9", rest="x y/z")
+    assert client.get(url).json == {"word": ["str", "a b\u00e9"], "rest": ["str", "x y/z"]}
