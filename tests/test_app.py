@@ -284,3 +284,11 @@ def test_match_does_not_run_the_handler(app):
 
 def test_repr(app):
     assert repr(app) == f"<Digwebs {app.root_path!r}>"
+
+
+def test_load_registers_a_reexported_function_once(project):
+    files = dict(CONTROLLERS)
+    files["controllers/__init__.py"] = "from .home import index as index\n"
+    app = Digwebs(project(files), debug=False).load()
+    paths = [r.path for r in app.routes()]
+    assert len(paths) == 5 and paths.count("/") == 1
