@@ -16,7 +16,8 @@ from pathlib import Path
 from . import results
 from .config import DEFAULTS, load_config
 from .context import RequestContext, _cv_ctx, _cv_loading_app
-from .errors import HttpError, MethodNotAllowed, RequestRedirect
+from .errors import HttpError, MethodNotAllowed, NotFound, RequestRedirect
+from .local import LocalProxy
 from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe
 from .request import Request
 from .response import Response
@@ -225,7 +226,7 @@ class Digwebs:
     def _register_marked(self, module: t.Any, package: str) -> None:
         found = []
         for value in vars(module).values():
-            if getattr(value, "__module__", None) != module.__name__:
+            if isinstance(value, LocalProxy) or getattr(value, "__module__", None) != module.__name__:
                 continue
             code = getattr(inspect.unwrap(value), "__code__", None)
             line = code.co_firstlineno if code else 0
@@ -347,16 +348,7 @@ class Digwebs:
         if not path.isascii():
             path = ctx.request.path
         try:
-            # PERF: the static-path lookup is inlined to skip a call.
-            by_method = self.router._static.get(path)
-            rule = by_method.get(method) if by_method is not None else None
-            if rule is not None:
-                ctx.route = rule
-                ctx.params = {}
-            else:
-                rule, ctx.params = self.router.match(method, path)
-                ctx.route = rule
-            return t.cast(Response, rule.chain(ctx))
+            found = self.router.lookup(method, path)
         except RequestRedirect as exc:
             # Keep the query string and mount point on the canonical URL.
             qs = environ.get("QUERY_STRING")
@@ -366,8 +358,25 @@ class Digwebs:
             if method == "OPTIONS":
                 return self.response_class(b"", 200, {"Allow": ", ".join(exc.valid_methods)})
             return self.handle_http_error(ctx, exc)
+        if found is None:
+            return self._not_found(ctx)
+        rule = ctx.route = found[0]
+        ctx.params = found[1]
+        try:
+            return t.cast(Response, rule.chain(ctx))
         except HttpError as exc:
             return self.handle_http_error(ctx, exc)
+
+    def _not_found(self, ctx: RequestContext) -> Response:
+        # PERF: with no 404 handler, template or JSON client, the page is the
+        # same every time; build it from cached bytes instead of an exception.
+        if (
+            not self.error_handlers
+            and not results.prefers_json(ctx)
+            and results.error_template(self, 404) is None
+        ):
+            return self.response_class._from_parts(results.NOT_FOUND_PAGE, 404, ())
+        return self.handle_http_error(ctx, NotFound())
 
     def make_response(self, rv: t.Any, ctx: RequestContext | None = None) -> Response:
         """Turn anything a handler may return into a :class:`Response`."""

@@ -186,6 +186,10 @@ class _ContextAttrProxy(LocalProxy[t.Any]):
         try:
             c = _cv_ctx.get()
         except LookupError:
+            if name[:2] == "__":
+                # Introspection (getattr(x, "__module__", None), hasattr,
+                # inspect) must not blow up on an unbound proxy.
+                raise AttributeError(name) from None
             raise RuntimeError(_NO_REQUEST) from None
         return getattr(getattr(c, object.__getattribute__(self, "_attr")), name)
 

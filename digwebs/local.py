@@ -195,7 +195,14 @@ class LocalProxy(t.Generic[T]):
         # costs more than the forwarding itself.
         if name in _PROXY_OWN:
             return object.__getattribute__(self, name)
-        return getattr(object.__getattribute__(self, "_get_current_object")(), name)
+        try:
+            obj = object.__getattribute__(self, "_get_current_object")()
+        except RuntimeError:
+            if name[:2] == "__":
+                # Introspection must see "no such attribute", not a crash.
+                raise AttributeError(name) from None
+            raise
+        return getattr(obj, name)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
         setattr(self._get_current_object(), name, value)

@@ -15,7 +15,7 @@ import typing as t
 from html import escape
 
 from .context import _cv_ctx
-from .errors import APIError, HttpError, InternalServerError, Redirect
+from .errors import APIError, HttpError, InternalServerError, NotFound, Redirect
 from .response import _STATUS_LINES, Response, _json_default, status_line
 
 if t.TYPE_CHECKING:
@@ -263,9 +263,23 @@ def call_error_handler(
     return resp
 
 
-def _error_template(app: Digwebs, code: int) -> str | None:
+NOT_FOUND_PAGE = NotFound().get_body().encode()
+
+
+def error_template(app: Digwebs, code: int) -> str | None:
+    """``errors/<code>.html`` if the project has it, else None.
+
+    Looked up on disk every time in development (so a new page shows up at
+    once), and once per code in production.
+    """
+    cache: dict[int, str | None] = app.__dict__.setdefault("_error_templates", {})
+    if code in cache:
+        return cache[code]
     name = f"errors/{code}.html"
-    return name if os.path.isfile(os.path.join(app.template_folder, "errors", f"{code}.html")) else None
+    found = name if os.path.isfile(os.path.join(app.template_folder, "errors", f"{code}.html")) else None
+    if not app.config.get("templates_auto_reload"):
+        cache[code] = found
+    return found
 
 
 def http_error_response(
@@ -276,7 +290,7 @@ def http_error_response(
     if isinstance(exc, APIError) or prefers_json(ctx):
         return exc.get_response(as_json=True)
     if not isinstance(exc, Redirect):
-        template = _error_template(app, exc.code)
+        template = error_template(app, exc.code)
         if template is not None:
             html = app.render_template(template, {"error": exc, "code": exc.code})
             resp = app.response_class(html, exc.code)
@@ -294,7 +308,7 @@ def internal_error_response(app: Digwebs, ctx: RequestContext, exc: Exception) -
         error = InternalServerError()
         if prefers_json(ctx):
             return error.get_response(as_json=True)
-        template = _error_template(app, 500)
+        template = error_template(app, 500)
         if template is not None:
             html = app.render_template(template, {"error": error, "code": 500})
             return app.response_class(html, 500)

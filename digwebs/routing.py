@@ -338,13 +338,14 @@ class Router:
             node = node.child_for(segment)
         for method in sorted(rule.methods):
             existing = node.rules.get(method)
-            if existing is not None:
+            if existing is not None and method in existing.methods:
                 # Same shape and method: the earlier rule always wins.
                 self._shadowed.append((existing, rule))
                 continue
-            node.rules[method] = rule
-            if rule.is_static:
-                self._static.setdefault(rule.path, {})[method] = rule
+            self._set(node, rule, method)
+            if method == "GET" and "HEAD" not in node.rules:
+                # GET handlers answer HEAD too, unless a rule claims HEAD itself.
+                self._set(node, rule, "HEAD")
         self.rules.append(rule)
         if rule.name:
             if rule.name in self._by_name and self._by_name[rule.name] is not rule:
@@ -364,45 +365,92 @@ class Router:
                 ) else None
         return rule
 
+    def _set(self, node: _Node, rule: Rule, method: str) -> None:
+        node.rules[method] = rule
+        if rule.is_static:
+            self._static.setdefault(rule.path, {})[method] = rule
+
     def shadowed(self) -> list[tuple[Rule, Rule]]:
         """Pairs ``(winner, shadowed)`` of rules the second of which never matches."""
         return list(self._shadowed)
 
     def match(self, method: str, path: str) -> tuple[Rule, dict[str, t.Any]]:
-        """Find the rule for ``method`` and ``path``."""
-        # PERF: static paths are one dict lookup and no parameter dict.
+        """Find the rule for ``method`` and ``path``.
+
+        Raises :class:`NotFound`, :class:`MethodNotAllowed` (with the allowed
+        methods) or :class:`RequestRedirect` (to the slash-terminated URL).
+        """
+        found = self.lookup(method, path)
+        if found is None:
+            raise NotFound()
+        return found
+
+    def lookup(self, method: str, path: str) -> tuple[Rule, dict[str, t.Any]] | None:
+        """Like :meth:`match`, but return ``None`` instead of raising 404.
+
+        PERF: the hot path of every request. Static paths are one dict
+        lookup; other paths first follow the branch a full search would try
+        first, in one loop without backtracking or recursion. Only when that
+        branch fails does :meth:`_walk` search every alternative.
+        """
         by_method = self._static.get(path)
         if by_method is not None:
             rule = by_method.get(method)
             if rule is not None:
                 return rule, {}
         segments = path.split("/")
-        found = self._fast_walk(segments, method)
-        if found is not None:
-            rule, values = found
-            if not values:
-                return rule, {}
-            if rule.has_mixed:
-                return rule, self._params(rule, values)
-            if len(values) == 1:
-                return rule, {rule.arg_names_t[0]: values[0]}
-            return rule, dict(zip(rule.arg_names_t, values))
+        node = self._root
+        values: list[t.Any] = []
+        for i in range(1, len(segments)):
+            segment = segments[i]
+            child = node.static.get(segment)
+            if child is None:
+                dynamic = node.dynamic
+                if len(dynamic) != 1:
+                    break
+                seg, child = dynamic[0]
+                kind = seg.kind
+                if kind == _KIND_STRING:
+                    if not segment:
+                        break
+                    values.append(segment)
+                elif kind == _KIND_INT:
+                    if not (segment.isdigit() and segment.isascii()):
+                        break
+                    values.append(int(segment))
+                else:
+                    if seg.greedy:
+                        break
+                    try:
+                        values.append(seg.convert(segment))
+                    except ValueError:
+                        break
+            node = child
+        else:
+            rule = node.rules.get(method)
+            if rule is not None:
+                if not values:
+                    return rule, {}
+                if rule.has_mixed:
+                    return rule, self._params(rule, values)
+                if len(values) == 1:
+                    return rule, {rule.arg_names_t[0]: values[0]}
+                return rule, dict(zip(rule.arg_names_t, values))
+        return self._search(method, path, segments)
+
+    def _search(self, method: str, path: str, segments: list[str]) -> tuple[Rule, dict[str, t.Any]] | None:
         allowed: set[str] = set()
-        values = []
+        values: list[t.Any] = []
         rule = self._walk(self._root, segments, 1, method, values, allowed)
         if rule is not None:
-            if not values:
-                return rule, {}
-            return rule, self._params(rule, values)
-        if method == "HEAD":
-            return self.match("GET", path)
+            return rule, self._params(rule, values) if values else {}
         if allowed:
             raise MethodNotAllowed(self._allow(allowed))
         if not path.endswith("/"):
             probe: set[str] = set()
             if self._walk(self._root, (path + "/").split("/"), 1, method, [], probe) or probe:
                 raise RequestRedirect(path + "/")
-        raise NotFound()
+        return None
 
     @staticmethod
     def _params(rule: Rule, values: list[t.Any]) -> dict[str, t.Any]:
@@ -426,46 +474,6 @@ class Router:
         allowed: set[str] = set()
         self._walk(self._root, path.split("/"), 1, "\0", [], allowed)
         return self._allow(allowed) if allowed else allowed
-
-    def _fast_walk(self, segments: list[str], method: str) -> tuple[Rule, list[t.Any]] | None:
-        """Follow the first branch a full search would try, without backtracking.
-
-        PERF: nearly every real request is answered here in one loop. When the
-        first branch is not a match, or a node offers several dynamic
-        alternatives, return None and let :meth:`_walk` search properly; it
-        tries branches in the same order, so both agree on the winner.
-        """
-        node = self._root
-        values: list[t.Any] = []
-        for i in range(1, len(segments)):
-            segment = segments[i]
-            child = node.static.get(segment)
-            if child is None:
-                dynamic = node.dynamic
-                if len(dynamic) != 1:
-                    return None
-                seg, child = dynamic[0]
-                kind = seg.kind
-                if kind == 0:  # string
-                    if not segment:
-                        return None
-                    values.append(segment)
-                elif kind == 1:  # int
-                    if not (segment.isdigit() and segment.isascii()):
-                        return None
-                    values.append(int(segment))
-                else:
-                    if seg.greedy:
-                        return None
-                    try:
-                        values.append(seg.convert(segment))
-                    except ValueError:
-                        return None
-            node = child
-        rule = node.rules.get(method)
-        if rule is None:
-            return None
-        return rule, values
 
     def _walk(
         self,
