@@ -218,7 +218,9 @@ def finish(ctx: RequestContext, resp: Response, start_response: t.Callable[..., 
         iterable = [] if head else [body]
     elif isinstance(body, str):
         data = body.encode()
-        headers.append(("Content-Length", str(len(data))))
+        # As for bytes: an explicit Content-Length is kept, never doubled.
+        if not any(k.lower() == "content-length" for k, _ in headers):
+            headers.append(("Content-Length", str(len(data))))
         iterable = [] if head else [data]
     else:
         wrapper = ctx.request.environ.get("wsgi.file_wrapper")

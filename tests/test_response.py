@@ -202,3 +202,16 @@ def test_headers_setter_replaces_all():
     resp = Response(headers={"X-A": "1"})
     resp.headers = {"X-B": "2"}
     assert resp.headers.items() == [("X-B", "2")] and repr(resp) == "<Response 200 OK>"
+
+
+@pytest.mark.parametrize(("explicit", "sent"), [(None, ["5"]), ("5", ["5"])])
+def test_str_body_assigned_later_gets_one_content_length(app, explicit, sent):
+    def handler():
+        resp = Response()
+        resp.body = "\u00e9t\u00e9"  # a str body set after construction
+        if explicit:
+            resp.headers["Content-Length"] = explicit
+        return resp
+
+    r = send(app, handler)
+    assert r.headers.getlist("Content-Length") == sent and r.text == "\u00e9t\u00e9"
