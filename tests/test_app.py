@@ -292,3 +292,14 @@ def test_load_registers_a_reexported_function_once(project):
     app = Digwebs(project(files), debug=False).load()
     paths = [r.path for r in app.routes()]
     assert len(paths) == 5 and paths.count("/") == 1
+
+
+def test_concurrent_first_requests_compose_the_chains_once(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    app = Digwebs(tmp_path, debug=False)
+    app.use(lambda ctx, next: next())
+    app.add_route("/<int:n>", lambda n: str(n * 2))
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        texts = list(pool.map(lambda n: app.test_client().get(f"/{n}").text, range(64)))
+    assert texts == [str(n * 2) for n in range(64)]

@@ -327,3 +327,9 @@ def test_url_for_round_trips_through_the_router(app, client):
     app.add_route("/w/<word>/<path:rest>", _echo, name="r")
     url = app.url_for("r", word="a b\u00e9", rest="x y/z")
     assert client.get(url).json == {"word": ["str", "a b\u00e9"], "rest": ["str", "x y/z"]}
+
+
+def test_both_slash_forms_may_be_routes(app, client):
+    app.add_route("/blogs", lambda: "no slash", name="a")
+    app.add_route("/blogs/", lambda: "slash", name="b")
+    assert (client.get("/blogs").text, client.get("/blogs/").text) == ("no slash", "slash")
