@@ -43,6 +43,10 @@ def _encode_multipart(
         if isinstance(spec, tuple):
             filename, content, *rest = spec
             content_type = rest[0] if rest else None
+        elif isinstance(spec, os.PathLike):
+            filename = os.path.basename(spec)
+            with open(spec, "rb") as fh:
+                content, content_type = fh.read(), None
         else:
             filename = os.path.basename(getattr(spec, "name", "upload"))
             content, content_type = spec, None

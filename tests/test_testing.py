@@ -143,3 +143,10 @@ def test_build_environ_is_valid_wsgi():
 def test_test_request_context_accepts_client_options(app):
     with app.test_request_context("/x", "PUT", json={"a": 1}, headers={"X-H": "h"}):
         assert (request.method, request.json, request.headers["X-H"]) == ("PUT", {"a": 1}, "h")
+
+
+def test_files_from_a_path(mirror, client, tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("by path")
+    r = client.post("/m", files={"f": path})
+    assert r.json["files"] == {"f": ["notes.txt", "by path"]}
