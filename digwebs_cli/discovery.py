@@ -32,7 +32,13 @@ from digwebs_cli.errors import DigwebsCliError
 if t.TYPE_CHECKING:  # pragma: no cover
     from digwebs import Digwebs
 
-__all__ = ["find_import_string", "load_app", "split_import_string", "describe_location"]
+__all__ = [
+    "check_module_exists",
+    "describe_location",
+    "find_import_string",
+    "load_app",
+    "split_import_string",
+]
 
 ENV_VAR = "DIGWEBS_APP"
 DEFAULT_MODULE_FILE = "wsgiapp.py"
@@ -110,6 +116,45 @@ def split_import_string(import_string: str) -> tuple[str, str | None]:
     return module, (attr if sep else None)
 
 
+def check_module_exists(import_string: str, cwd: Path) -> None:
+    """Raise the "module not found" error of :func:`load_app` without importing anything.
+
+    Runs no code of the project (not even a package's ``__init__``), so it is
+    safe in the master process of ``digwebs serve``, where the app must never
+    be imported.
+    """
+    from importlib.machinery import PathFinder
+
+    module_name, _ = split_import_string(import_string)
+    if module_name in sys.modules:
+        return
+    search: list[str] | None = [str(cwd), *(p for p in sys.path if p != str(cwd))]
+    spec = None
+    for depth, part in enumerate(module_name.split(".")):
+        fullname = ".".join(module_name.split(".")[: depth + 1])
+        spec = PathFinder.find_spec(fullname, search)
+        if spec is None and depth == 0:
+            try:  # built-in and frozen modules, or anything a meta path hook provides
+                import importlib.util
+
+                if "." not in module_name and importlib.util.find_spec(part) is not None:
+                    return
+            except (ImportError, ValueError):
+                pass
+        if spec is None:
+            raise DigwebsCliError(_not_found(module_name, cwd))
+        search = list(spec.submodule_search_locations or [])
+        if not search and depth < module_name.count("."):
+            raise DigwebsCliError(_not_found(module_name, cwd))
+
+
+def _not_found(module_name: str, cwd: Path) -> str:
+    return (
+        f"module {module_name!r} not found in {cwd}: check --app / {ENV_VAR}, "
+        "or run from the project folder"
+    )
+
+
 # --------------------------------------------------------------------------
 # Loading
 
@@ -163,10 +208,7 @@ def _import_module(module_name: str, cwd: Path) -> t.Any:
     except ModuleNotFoundError as exc:
         missing = exc.name or ""
         if missing and (module_name == missing or module_name.startswith(missing + ".")):
-            raise DigwebsCliError(
-                f"module {module_name!r} not found in {cwd}: check --app / {ENV_VAR}, "
-                "or run from the project folder"
-            ) from None
+            raise DigwebsCliError(_not_found(module_name, cwd)) from None
         raise DigwebsCliError(
             f"importing {module_name!r} failed: {_one_line(exc)} ({_where_raised(exc, cwd)})"
         ) from None

@@ -14,11 +14,20 @@ The app is imported inside every worker from its import string, never in the
 master process, so under gevent the standard library is monkey-patched before
 the app (and its database driver) is imported.
 
-Settings, highest priority first: the command line, ``DIGWEBS_SERVE_<NAME>``
-environment variables (``DIGWEBS_SERVE_PORT=9000``; also ``DIGWEBS_APP`` and
-``DIGWEBS_ENV``), the ``[server]`` table of ``config/<env>.toml``, the one of
-``config/default.toml``, built-in defaults. ``--print-config`` shows the
-result and where each value came from.
+Settings, highest priority first:
+
+1. the command line;
+2. ``DIGWEBS_SERVE_<OPTION>`` environment variables, one per option
+   (``DIGWEBS_SERVE_PORT=9000``, ``DIGWEBS_SERVE_WORKERS=gevent``), plus
+   ``DIGWEBS_APP`` for ``--app`` and ``DIGWEBS_ENV`` for ``--env``;
+3. ``DIGWEBS_SERVER__<KEY>`` variables, the runtime config's own override of
+   a ``[server]`` key (``DIGWEBS_SERVER__PORT=9000``, see digwebs.config);
+4. the ``[server]`` table of ``config/<env>.toml``, then of
+   ``config/default.toml`` (keys: the option names with ``_``: ``port``,
+   ``workers``, ``access_log``, ``warn_blocking``, ...);
+5. built-in defaults.
+
+``--print-config`` shows the result and where each value came from.
 """
 
 from __future__ import annotations
@@ -42,6 +51,7 @@ from pathlib import Path
 
 import click
 
+from digwebs_cli.discovery import check_module_exists
 from digwebs_cli.errors import DigwebsCliError
 
 # --------------------------------------------------------------------------
@@ -63,6 +73,7 @@ _WORKER_ALIASES = {
     "async": "gevent",
 }
 ENV_PREFIX = "DIGWEBS_SERVE_"
+CONFIG_ENV_PREFIX = "DIGWEBS_SERVER__"  # digwebs.config's override of [server] keys
 GEVENT_MIN_VERSION = (24, 10, 1)  # what gunicorn's gevent worker requires
 INSTALL_GEVENT = "pip install 'digwebs[gevent]'"
 
@@ -249,6 +260,15 @@ def read_server_config(cwd: Path, env: str) -> tuple[dict[str, t.Any], dict[str,
         for key, value in table.items():
             values[key] = value
             sources[key] = f"{rel} [server]"
+    # the runtime's own override of config keys: DIGWEBS_SERVER__PORT=9000
+    for name, raw in os.environ.items():
+        if name.startswith(CONFIG_ENV_PREFIX) and len(name) > len(CONFIG_ENV_PREFIX):
+            key = name[len(CONFIG_ENV_PREFIX) :].lower()
+            try:
+                values[key] = tomllib.loads(f"v = {raw}")["v"]
+            except tomllib.TOMLDecodeError:
+                values[key] = raw
+            sources[key] = name
     return values, sources
 
 
@@ -684,7 +704,7 @@ def reload_patterns(root: Path) -> list[str]:
 def print_config(settings: Settings) -> None:
     click.echo(
         "digwebs serve: effective settings (command line > DIGWEBS_SERVE_* > "
-        f"config/{settings.env}.toml > config/default.toml > defaults)"
+        f"DIGWEBS_SERVER__* > config/{settings.env}.toml > config/default.toml > defaults)"
     )
     rows = [("app", settings.app), ("env", settings.env)]
     rows += [(key, getattr(settings, key)) for key in _KEYS if key != "app"]
@@ -884,7 +904,16 @@ def _gunicorn_classes() -> t.Any:
                 DigwebsArbiter(self).run()
             except SystemExit as exc:
                 if os.getpid() != master:
-                    raise  # a worker process leaving: its exit status is gunicorn's business
+                    # a worker process leaving (gunicorn has cleaned up): exit
+                    # here, not through the caller's stack, which belongs to
+                    # the master (click, or a test runner that called us)
+                    for stream in (sys.stdout, sys.stderr):
+                        try:
+                            stream.flush()
+                        except (OSError, ValueError):
+                            pass
+                    code = exc.code
+                    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
                 code = exc.code
                 if code in (0, None):
                     _say("digwebs: stopped")
@@ -1024,6 +1053,9 @@ def serve_command(ctx: click.Context, **params: t.Any) -> None:
         cli_sources[key] = source
 
     settings = resolve_settings(cwd, cli_values, cli_sources, env, env_source)
+    if not show_config:
+        # without importing anything: the app is imported in the workers only
+        check_module_exists(settings.app, cwd)
 
     if show_config:
         print_config(settings)

@@ -1,0 +1,3 @@
+from dsc_plain import does_not_exist  # noqa: F401
+
+app = None

@@ -1,0 +1,3 @@
+from digwebs import Digwebs
+
+app = Digwebs

@@ -1,0 +1,2 @@
+def create_app():
+    raise ValueError("no secret configured")

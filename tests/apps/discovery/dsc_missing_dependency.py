@@ -1,0 +1,5 @@
+import os
+
+import dsc_no_such_dependency_xyz  # noqa: F401
+
+app = os

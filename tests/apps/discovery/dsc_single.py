@@ -1,0 +1,5 @@
+import os
+
+from digwebs import Digwebs
+
+website = Digwebs(root_path=os.path.dirname(os.path.abspath(__file__)))
