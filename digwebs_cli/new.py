@@ -42,6 +42,7 @@ _RESERVED_SLUGS = frozenset({"digwebs", "digwebs_cli"})
 
 
 @click.command("new")
+@click.version_option(package_name="digwebs", prog_name="digwebs")
 @click.argument("name")
 @click.option(
     "-o",

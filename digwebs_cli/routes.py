@@ -48,6 +48,7 @@ _TEMPLATE_SUFFIXES = {".html", ".htm", ".xml", ".txt", ".j2", ".jinja", ".jinja2
 
 
 @click.command("routes")
+@click.version_option(package_name="digwebs", prog_name="digwebs")
 @click.option(
     "--app",
     "app_option",

@@ -345,3 +345,16 @@ def test_new_help():
     assert result.exit_code == 0
     for option in ("--output-dir", "--no-input", "--extra", "--template", "--force"):
         assert option in result.output
+
+
+@pytest.mark.parametrize(
+    "command", [["new"], ["generate"], ["generate", "controller"], ["routes"], []]
+)
+@pytest.mark.parametrize("option", ["--version", "--help", "-h"])
+def test_every_command_has_version_and_help(command, option):
+    result = click.testing.CliRunner().invoke(cli, [*command, option])
+    assert result.exit_code == 0, result.output
+    if option == "--version":
+        assert result.output == f"digwebs, version {digwebs_version()}\n"
+    else:
+        assert result.output.startswith("Usage: ")
