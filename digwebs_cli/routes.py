@@ -13,6 +13,7 @@ import dataclasses
 import json
 import os
 import re
+import sys
 import typing as t
 from pathlib import Path
 
@@ -562,12 +563,21 @@ def _print_problems(problems: list[Problem], routes: list[RouteInfo], as_json: b
 
 
 def _short_path(filename: str | None, cwd: Path) -> str:
+    """Relative to the project if inside it, else to its import root
+    (``digwebs/static.py``), else as it is."""
     if not filename:
         return "?"
-    try:
-        return os.path.relpath(filename, cwd) if Path(filename).is_relative_to(cwd) else filename
-    except ValueError:
+    path = Path(filename)
+    if not path.is_absolute():
         return filename
+    roots = [cwd, *(Path(p) for p in sys.path if p and os.path.isabs(p))]
+    inside = [root for root in roots if path.is_relative_to(root)]
+    if not inside:
+        return filename
+    # The project first; among import roots the deepest one (site-packages
+    # rather than the lib/ folder that holds it).
+    root = cwd if cwd in inside else max(inside, key=lambda r: len(r.parts))
+    return str(path.relative_to(root))
 
 
 def _one_line(exc: BaseException) -> str:

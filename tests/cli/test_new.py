@@ -358,3 +358,27 @@ def test_every_command_has_version_and_help(command, option):
         assert result.output == f"digwebs, version {digwebs_version()}\n"
     else:
         assert result.output.startswith("Usage: ")
+
+
+def test_zipped_template(invoke, tmp_path, make_template):
+    import shutil
+
+    template = make_template({"{{cookiecutter.project_name}}/a.txt": "{{ cookiecutter.flavour }}"})
+    archive = shutil.make_archive(str(tmp_path / "tpl"), "zip", template.parent, template.name)
+    out = tmp_path / "out"
+    result = invoke("new", "site", "--no-input", "-o", str(out), "--template", archive)
+    assert result.exit_code == 0, result.output
+    assert (out / "site" / "a.txt").read_text() == "plain"
+
+
+def test_no_temporary_files_are_left_behind(invoke, tmp_path, monkeypatch):
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    assert invoke("new", "myblog", "--no-input", "-o", str(tmp_path / "out")).exit_code == 0
+    # cookiecutter writes each rendered hook to a temporary file it never deletes.
+    assert list(scratch.iterdir()) == []
+    assert invoke("new", "myblog", "--no-input", "-o", str(tmp_path / "out")).exit_code == 2
+    assert list(scratch.iterdir()) == []
