@@ -18,7 +18,8 @@ def submit():
     }
     errors = {field: "This field is required." for field, value in values.items() if not value}
     if errors:
-        # Show the form again, with what the visitor typed and what is missing.
-        return {"errors": errors, "values": values}
+        # Show the form again, with what the visitor typed and what is missing;
+        # 422 tells browsers and tests that nothing was accepted.
+        return {"errors": errors, "values": values}, 422
     flash(f"Thank you, {values['name']}! Your message has been sent.")
     return redirect(url_for("contact.form"))

@@ -15,6 +15,6 @@ def test_valid_post_redirects_and_flashes(client):
 
 def test_missing_fields_show_the_form_again(client):
     r = client.post("/contact", data={"name": "Ada", "message": ""})
-    assert r.status_code == 200
+    assert r.status_code == 422
     assert "This field is required." in r.text
     assert 'value="Ada"' in r.text

@@ -1,4 +1,8 @@
+from pathlib import Path
+
 import pytest
+
+from digwebs import Digwebs
 
 
 @pytest.mark.parametrize(
@@ -21,3 +25,20 @@ def test_unknown_page_uses_the_404_view(client):
     assert r.status_code == 404
     assert "Page not found" in r.text
     assert "/no/such/page" in r.text
+
+
+def test_server_error_uses_the_500_view(monkeypatch, caplog):
+    # A second app on this project, with a handler that fails. Outside
+    # development digwebs answers with views/errors/500.html, not a traceback.
+    monkeypatch.setenv("DIGWEBS_DEBUG", "false")
+    app = Digwebs(root_path=Path(__file__).resolve().parent.parent)
+
+    def fail():
+        raise RuntimeError("boom")
+
+    app.add_route("/fail", fail)
+    r = app.test_client().get("/fail")
+    assert r.status_code == 500
+    assert "Something went wrong" in r.text
+    assert "boom" not in r.text
+    assert "boom" in caplog.text  # logged, with its traceback
