@@ -12,6 +12,7 @@ from digwebs import Digwebs
         ("/static/js/site.js", ("text/javascript", "application/javascript")),
         ("/static/images/logo.svg", "image/svg+xml"),
         ("/static/favicon.ico", "image/"),
+        ("/favicon.ico", "image/"),  # where browsers ask for it
     ],
 )
 def test_static_files_are_served(client, path, content_type):
