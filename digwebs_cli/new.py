@@ -95,18 +95,24 @@ def new_command(
         check_extra_keys(extra_context, questions)
         context = _context_for(questions, extra_context, name, slug, target)
 
-        created = _make_dirs(target.parent)
-        staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
-        stack.callback(shutil.rmtree, staging, ignore_errors=True)
+        created: list[Path] = []
         try:
+            _make_dirs(target.parent, created)
+            staging = Path(tempfile.mkdtemp(prefix=f".{name}-", dir=target.parent))
+            stack.callback(shutil.rmtree, staging, ignore_errors=True)
             rendered, answers = _render(repo_dir, context, no_input, staging, scratch)
             _record_answers(rendered, template, answers)
             _move_into_place(rendered, target)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            for folder in created:  # innermost first; only if still empty
+        except BaseException as exc:
+            stack.close()  # the staging folder goes first, then what we created
+            for folder in reversed(created):
                 with contextlib.suppress(OSError):
                     folder.rmdir()
+            if isinstance(exc, OSError):
+                where = _display_path(Path(exc.filename)) if exc.filename else "the output folder"
+                raise DigwebsCliError(
+                    f"Cannot write to '{where}': {exc.strerror or exc}."
+                ) from None
             raise
 
     if template is not None:
@@ -277,6 +283,7 @@ def _render(
     except ValueError as exc:  # an answer that is not one of a choice's options
         raise DigwebsCliError(_one_line(exc)) from None
     except EOFError:
+        click.echo()  # end the unanswered prompt's line
         raise DigwebsCliError(
             "The template asked a question but there is no input to answer it. "
             "Pass --no-input to use the defaults."
@@ -378,15 +385,15 @@ def _move_into_place(rendered: Path, target: Path) -> None:
         os.replace(source, dest)
 
 
-def _make_dirs(folder: Path) -> list[Path]:
-    """Create ``folder`` and missing parents; return the created ones, innermost first."""
+def _make_dirs(folder: Path, created: list[Path]) -> None:
+    """Create ``folder`` and its missing parents, recording each in ``created``."""
     missing = []
     while not folder.exists():
         missing.append(folder)
         folder = folder.parent
     for path in reversed(missing):
         path.mkdir()
-    return missing
+        created.append(path)
 
 
 def _display_path(path: Path) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import tomllib
 from pathlib import Path
 
@@ -382,3 +383,35 @@ def test_no_temporary_files_are_left_behind(invoke, tmp_path, monkeypatch):
     assert list(scratch.iterdir()) == []
     assert invoke("new", "myblog", "--no-input", "-o", str(tmp_path / "out")).exit_code == 2
     assert list(scratch.iterdir()) == []
+
+
+def test_unwritable_output_dir_is_a_one_line_error(invoke, tmp_path):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if os.access(locked, os.W_OK):
+            pytest.skip("running as a user who can write anywhere (root)")
+        result = invoke("new", "myblog", "--no-input", "-o", str(locked / "a" / "b"))
+        _assert_one_line_error(result, "Cannot write to", "locked")
+    finally:
+        locked.chmod(0o700)
+    assert list(locked.iterdir()) == []
+
+
+def test_output_dir_under_a_file_is_refused(invoke, tmp_path):
+    (tmp_path / "file").write_text("")
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path / "file" / "sub"))
+    assert result.exit_code == 2
+    assert len(result.stderr.splitlines()) == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_no_input_at_a_prompt(invoke, tmp_path):
+    result = invoke("new", "myblog", "-o", str(tmp_path), input="")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "Error: The template asked a question but there is no input to answer it. "
+        "Pass --no-input to use the defaults."
+    ]
+    assert list(tmp_path.iterdir()) == []
