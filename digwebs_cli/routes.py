@@ -80,7 +80,7 @@ _TEMPLATE_SUFFIXES = {".html", ".htm", ".xml", ".txt", ".j2", ".jinja", ".jinja2
     "--match",
     "match_request",
     metavar='"METHOD PATH"',
-    help='Show which route answers a request, e.g. --match "GET /posts/42".',
+    help='Show which route answers a request, e.g. --match "GET /posts/42"; exit 1 if none.',
 )
 @click.option(
     "--check",
@@ -96,8 +96,12 @@ def routes_command(
     match_request: str | None,
     check: bool,
 ) -> None:
-    """List the routes of the app: methods, path, name, handler, what it
-    renders and the middleware that wraps it, outermost first."""
+    """List the routes of the app in the current folder.
+
+    Each row shows the methods, the path, the name url_for uses, the handler
+    and where it is defined, what it renders (a view, JSON, other) and the
+    middleware that wraps it, in the order it runs (outermost first).
+    """
     if match_request is not None and check:
         raise DigwebsCliError("--match and --check do not go together; run them one at a time.")
     cwd = Path.cwd()

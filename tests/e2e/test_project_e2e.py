@@ -68,7 +68,7 @@ def installed(wheel, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("venv")
     venv.create(root, with_pip=True)
     bin_dir = root / ("Scripts" if os.name == "nt" else "bin")
-    env = _clean_env(tmp_path_factory.mktemp("home"))
+    env = _clean_env(Path.home())  # the user's pip cache and configuration
     _run([bin_dir / "python", "-m", "pip", "install", "--quiet", wheel, "pytest"], root, env, 600)
     return bin_dir
 
