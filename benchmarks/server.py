@@ -1,0 +1,532 @@
+#!/usr/bin/env python3
+"""Server benchmark: ``digwebs serve`` against gunicorn with a raw WSGI app and Flask.
+
+For each load (row), each contender is started on 127.0.0.1 with the same
+gunicorn worker settings, driven by wrk for a bounded time, and stopped by its
+process id:
+
+* ``raw``     -- ``gunicorn`` (stock worker class) serving a hand-written WSGI app;
+* ``flask``   -- ``gunicorn`` (stock worker class) serving the same routes in Flask;
+* ``digwebs`` -- ``digwebs serve`` serving a digwebs project with the same routes
+  (``--env production``: no access log, no blocking monitor).
+
+The table gives requests/s, p50, p99 and errors (socket errors plus non-2xx
+answers) per contender, digwebs' ratio to raw measured in the same run, and
+whether digwebs meets its target for the row:
+
+=================  =========================================  ============================
+row                load                                       digwebs must reach
+=================  =========================================  ============================
+plaintext-gevent   keep-alive, 50 connections, gevent, 1 proc 0.95 x raw, p99 < 10 ms
+plaintext-threads  50 connections, gthread 8 threads, 1 proc  0.95 x raw
+plaintext-sync     50 connections, sync, 2 processes          0.95 x raw
+io100-gevent       100 ms handler, 1000 connections, gevent   95% of 1000/0.1 s, 0 errors,
+                                                              p99 <= 150 ms
+io1000-gevent      1 s handler, 5000 connections, gevent      90% of 5000/1 s, 0 errors
+=================  =========================================  ============================
+
+Run:  .venv/bin/python benchmarks/server.py [--duration 5] [--rounds 3] [--row NAME ...]
+                                             [--contender raw|flask|digwebs ...]
+                                             [--json out.json]
+Needs wrk (Debian package: ``apt-get install -y wrk``) and Flask
+(``pip install -e '.[bench]'``); gevent rows need ``pip install -e '.[gevent]'``.
+
+The open-file limit is raised (to at most the hard limit) for the
+5000-connection row: wrk and the server each hold one descriptor per
+connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import re
+import resource
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+WANTED_NOFILE = 20_000
+
+# -- the apps (written to a temporary folder) --------------------------------
+
+RAW_APP = '''\
+import time
+
+HELLO = b"Hello, World!"
+
+
+def app(environ, start_response):
+    path = environ["PATH_INFO"]
+    if path == "/io100":
+        time.sleep(0.1)
+    elif path == "/io1000":
+        time.sleep(1.0)
+    elif path != "/plaintext":
+        start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
+        return [b"not found"]
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "13")])
+    return [HELLO]
+'''
+
+FLASK_APP = '''\
+import time
+
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/plaintext")
+def plaintext():
+    return "Hello, World!", 200, {"Content-Type": "text/plain"}
+
+
+@app.get("/io100")
+def io100():
+    time.sleep(0.1)
+    return "Hello, World!", 200, {"Content-Type": "text/plain"}
+
+
+@app.get("/io1000")
+def io1000():
+    time.sleep(1.0)
+    return "Hello, World!", 200, {"Content-Type": "text/plain"}
+'''
+
+DIGWEBS_APP = '''\
+import os
+
+from digwebs import Digwebs
+
+app = Digwebs(root_path=os.path.dirname(os.path.abspath(__file__))).load()
+'''
+
+DIGWEBS_CONTROLLER = '''\
+import time
+
+from digwebs import get
+
+
+@get("/plaintext")
+def plaintext():
+    return "Hello, World!"
+
+
+@get("/io100")
+def io100():
+    time.sleep(0.1)
+    return "Hello, World!"
+
+
+@get("/io1000")
+def io1000():
+    time.sleep(1.0)
+    return "Hello, World!"
+'''
+
+
+def write_apps(folder: Path) -> None:
+    (folder / "raw_app.py").write_text(RAW_APP)
+    (folder / "flask_app.py").write_text(FLASK_APP)
+    project = folder / "digwebs_project"
+    (project / "controllers").mkdir(parents=True)
+    (project / "wsgiapp.py").write_text(DIGWEBS_APP)
+    (project / "controllers" / "bench.py").write_text(DIGWEBS_CONTROLLER)
+
+
+# -- rows -----------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    name: str
+    title: str
+    path: str
+    workers: str  # digwebs worker model
+    processes: int
+    connections: int  # wrk connections
+    threads: int = 0  # gthread threads
+    worker_connections: int = 1000
+    duration_factor: float = 1.0
+    min_duration: float = 0.0
+    contenders: tuple[str, ...] = ("raw", "flask", "digwebs")
+    ratio_target: float | None = None  # digwebs / raw
+    ceiling: float | None = None  # requests/s if every connection is always busy
+    ceiling_target: float | None = None
+    p99_max_ms: float | None = None
+    zero_errors: bool = False
+
+
+ROWS = [
+    Row("plaintext-gevent", "plaintext, keep-alive, 50 connections, gevent", "/plaintext",
+        "gevent", 1, 50, ratio_target=0.95, p99_max_ms=10.0),
+    Row("plaintext-threads", "plaintext, gthread 8 threads", "/plaintext",
+        "threads", 1, 50, threads=8, ratio_target=0.95),
+    Row("plaintext-sync", "plaintext, sync, 2 processes", "/plaintext",
+        "sync", 2, 50, ratio_target=0.95),
+    Row("io100-gevent", "100 ms I/O handler, 1,000 connections, gevent", "/io100",
+        "gevent", 1, 1000, worker_connections=2000, ceiling=1000 / 0.1, ceiling_target=0.95,
+        p99_max_ms=150.0, zero_errors=True),
+    Row("io1000-gevent", "1 s I/O handler, 5,000 connections, gevent", "/io1000",
+        "gevent", 1, 5000, worker_connections=6000, duration_factor=2.0, min_duration=20.0,
+        contenders=("digwebs",), ceiling=5000 / 1.0, ceiling_target=0.90, zero_errors=True),
+]
+
+GUNICORN_CLASS = {"gevent": "gevent", "threads": "gthread", "sync": "sync"}
+
+
+# -- processes --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGWEBS_")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    # production refuses to start without a real secret
+    env["DIGWEBS_SECRET_KEY"] = secrets.token_hex(32)
+    return env
+
+
+def command(contender: str, row: Row, port: int, apps: Path) -> tuple[list[str], Path]:
+    if contender == "digwebs":
+        cmd = [
+            sys.executable, "-m", "digwebs_cli", "serve",
+            "--host", "127.0.0.1", "--port", str(port), "--env", "production",
+            "--workers", row.workers, "--processes", str(row.processes),
+        ]
+        if row.workers == "threads":
+            cmd += ["--threads", str(row.threads)]
+        if row.workers != "sync":
+            cmd += ["--connections", str(row.worker_connections)]
+        return cmd, apps / "digwebs_project"
+    module = {"raw": "raw_app:app", "flask": "flask_app:app"}[contender]
+    cmd = [
+        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+        "--worker-class", GUNICORN_CLASS[row.workers], "--workers", str(row.processes),
+        "--log-level", "warning", "--no-control-socket",
+        "--backlog", str(max(2048, row.worker_connections)),
+    ]
+    if row.workers == "threads":
+        cmd += ["--threads", str(row.threads)]
+    if row.workers != "sync":
+        cmd += ["--worker-connections", str(row.worker_connections)]
+    return cmd + [module], apps
+
+
+def wait_ready(proc: subprocess.Popen[bytes], port: int, path: str, log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: {log.read_text()[-2000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/plaintext")
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"server not ready after 30 s: {log.read_text()[-2000:]}")
+
+
+def stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop a server by its process id: SIGTERM, bounded wait, SIGKILL."""
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+# -- wrk ---------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    row: str
+    contender: str
+    rps: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    errors: int = 0
+    requests: int = 0
+    error_detail: str = ""
+    failed: str = ""
+    checks: list[str] = field(default_factory=list)
+    rounds: list[int] = field(default_factory=list)  # requests/s of each round
+    ratio_to_raw: float | None = None  # median of the per-round ratios
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    if not match:
+        return float("nan")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def parse_wrk(output: str, result: Result) -> None:
+    if m := re.search(r"Requests/sec:\s+([\d.]+)", output):
+        result.rps = float(m.group(1))
+    if m := re.search(r"(\d+) requests in", output):
+        result.requests = int(m.group(1))
+    for pct, attr in (("50%", "p50_ms"), ("99%", "p99_ms")):
+        if m := re.search(rf"^\s+{re.escape(pct)}\s+(\S+)", output, re.M):
+            setattr(result, attr, _ms(m.group(1)))
+    details = []
+    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
+        counts = dict(zip(("connect", "read", "write", "timeout"), map(int, m.groups())))
+        result.errors += sum(counts.values())
+        details += [f"{k} {v}" for k, v in counts.items() if v]
+    if m := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
+        result.errors += int(m.group(1))
+        details.append(f"non-2xx {m.group(1)}")
+    result.error_detail = ", ".join(details)
+
+
+def run_wrk(port: int, row: Row, duration: float, wrk_threads: int) -> str:
+    threads = min(wrk_threads, row.connections)
+    cmd = [
+        "wrk", f"-t{threads}", f"-c{row.connections}", f"-d{int(round(duration))}s",
+        "--latency", "--timeout", "10s", f"http://127.0.0.1:{port}{row.path}",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+    if proc.returncode != 0:
+        raise RuntimeError(f"wrk failed: {proc.stderr.strip() or proc.stdout.strip()}")
+    return proc.stdout
+
+
+def start_server(contender: str, row: Row, apps: Path, logs: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    cmd, cwd = command(contender, row, port, apps)
+    log = logs / f"{row.name}-{contender}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=cwd, env=server_env(), stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
+    try:
+        wait_ready(proc, port, row.path, log)
+    except Exception:
+        stop(proc)
+        raise
+    return proc, port
+
+
+def run_row(row: Row, contenders: list[str], apps: Path, duration: float, rounds: int,
+            wrk_threads: int, logs: Path) -> dict[str, Result]:
+    """Start every contender, then drive them in turn, round after round.
+
+    Interleaving rounds (in rotating order) spreads any slow drift of a shared
+    machine over all contenders; each figure is the median over the rounds,
+    and the ratio to raw is the median of the per-round ratios.
+    """
+    results = {c: Result(row.name, c) for c in contenders}
+    servers: dict[str, tuple[subprocess.Popen[bytes], int]] = {}
+    per_round: dict[str, list[Result]] = {c: [] for c in contenders}
+    try:
+        for c in contenders:
+            try:
+                servers[c] = start_server(c, row, apps, logs)
+            except Exception as exc:
+                results[c].failed = str(exc).splitlines()[0][:200]
+        live = [c for c in contenders if c in servers]
+        if row.ceiling is None:  # warm up (not for the slow-handler rows: no need)
+            warm = Row(**{**asdict(row), "connections": min(row.connections, 50)})
+            for c in live:
+                run_wrk(servers[c][1], warm, 2, wrk_threads)
+        for r in range(rounds):
+            order = live[r % len(live):] + live[: r % len(live)] if live else []
+            for c in order:
+                print(f"  {row.name}: {c}, round {r + 1}/{rounds} ({duration:g} s)",
+                      file=sys.stderr, flush=True)
+                one = Result(row.name, c)
+                try:
+                    parse_wrk(run_wrk(servers[c][1], row, duration, wrk_threads), one)
+                except Exception as exc:
+                    results[c].failed = str(exc).splitlines()[0][:200]
+                per_round[c].append(one)
+    finally:
+        for proc, _ in servers.values():
+            stop(proc)
+    for c, runs in per_round.items():
+        if not runs or results[c].failed:
+            continue
+        res = results[c]
+        res.rps = statistics.median(x.rps for x in runs)
+        res.p50_ms = statistics.median(x.p50_ms for x in runs)
+        res.p99_ms = statistics.median(x.p99_ms for x in runs)
+        res.errors = sum(x.errors for x in runs)
+        res.requests = sum(x.requests for x in runs)
+        res.error_detail = "; ".join(x.error_detail for x in runs if x.error_detail)
+        res.rounds = [round(x.rps) for x in runs]
+    raw_runs = per_round.get("raw", [])
+    for c, runs in per_round.items():
+        if c != "raw" and raw_runs and len(runs) == len(raw_runs) and not results[c].failed:
+            ratios = [a.rps / b.rps for a, b in zip(runs, raw_runs) if b.rps]
+            if ratios:
+                results[c].ratio_to_raw = statistics.median(ratios)
+    return results
+
+
+# -- the report ------------------------------------------------------------------------
+
+
+def judge(row: Row, results: dict[str, Result]) -> None:
+    dw = results.get("digwebs")
+    if dw is None or dw.failed:
+        return
+    raw = results.get("raw")
+    if row.ratio_target is not None and dw.ratio_to_raw is not None:
+        ratio = dw.ratio_to_raw
+        dw.checks.append(f"{ratio:.2f} x raw (target {row.ratio_target:.2f}) "
+                         f"{'PASS' if ratio >= row.ratio_target else 'FAIL'}")
+    if row.ceiling is not None and row.ceiling_target is not None:
+        share = dw.rps / row.ceiling
+        dw.checks.append(f"{share:.0%} of ceiling {row.ceiling:,.0f} rps (target "
+                         f"{row.ceiling_target:.0%}) {'PASS' if share >= row.ceiling_target else 'FAIL'}")
+    if row.p99_max_ms is not None:
+        ok = dw.p99_ms <= row.p99_max_ms
+        dw.checks.append(f"p99 {dw.p99_ms:.1f} ms (max {row.p99_max_ms:g}) {'PASS' if ok else 'FAIL'}")
+    if row.zero_errors:
+        dw.checks.append(f"errors {dw.errors} (max 0) {'PASS' if dw.errors == 0 else 'FAIL'}")
+
+
+def print_table(rows: list[Row], all_results: dict[str, dict[str, Result]]) -> None:
+    header = (f"{'row':<18} {'server':<8} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>8}  "
+              f"{'vs raw':<6} req/s per round")
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        results = all_results.get(row.name, {})
+        for contender in row.contenders:
+            r = results.get(contender)
+            if r is None:
+                continue
+            if r.failed:
+                print(f"{row.name:<18} {contender:<8} FAILED: {r.failed}")
+                continue
+            ratio = f"{r.ratio_to_raw:.2f}" if r.ratio_to_raw is not None else ""
+            rounds = " ".join(f"{x:,}" for x in r.rounds) if len(r.rounds) > 1 else ""
+            print(f"{row.name:<18} {contender:<8} {r.rps:>10,.0f} {r.p50_ms:>7.2f}ms "
+                  f"{r.p99_ms:>7.2f}ms {r.errors:>8}  {ratio:<6} {rounds}")
+            if r.error_detail:
+                print(f"{'':<28}errors: {r.error_detail}")
+        dw = results.get("digwebs")
+        for check in (dw.checks if dw else []):
+            print(f"{'':<28}digwebs: {check}")
+    print()
+
+
+def raise_open_file_limit() -> tuple[int, int]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = WANTED_NOFILE if hard == resource.RLIM_INFINITY else min(WANTED_NOFILE, hard)
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run [5]")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds per contender; medians are reported [3]")
+    parser.add_argument("--row", action="append", choices=[r.name for r in ROWS],
+                        help="run only this row (repeatable)")
+    parser.add_argument("--contender", action="append", choices=["raw", "flask", "digwebs"],
+                        help="run only this contender (repeatable)")
+    parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads [2]")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs")
+    args = parser.parse_args(argv)
+
+    if shutil.which("wrk") is None:
+        print("wrk is not installed. It is a Debian/Ubuntu package: sudo apt-get install -y wrk "
+              "(on macOS: brew install wrk).", file=sys.stderr)
+        return 2
+    try:
+        import flask  # noqa: F401
+    except ImportError:
+        if not args.contender or "flask" in args.contender:
+            print("Flask is not installed: pip install -e '.[bench]' (or pass --contender "
+                  "raw --contender digwebs).", file=sys.stderr)
+            return 2
+
+    rows = [r for r in ROWS if not args.row or r.name in args.row]
+    soft, hard = raise_open_file_limit()
+    needed = max(r.connections for r in rows) * 2 + 200
+    if soft < needed:
+        print(f"warning: open-file limit {soft} (hard {hard}) is below the {needed} the "
+              "largest row needs; it will show socket errors", file=sys.stderr)
+
+    def version(name: str) -> str:
+        try:
+            return metadata.version(name)
+        except metadata.PackageNotFoundError:
+            return "-"
+
+    print(f"digwebs server benchmark: {platform.machine()}, {os.cpu_count()} cores, "
+          f"Python {platform.python_version()}, gunicorn {version('gunicorn')}, "
+          f"gevent {version('gevent')}, Flask {version('flask')}, wrk -t{args.wrk_threads}, "
+          f"{args.rounds} x {args.duration:g} s per contender and row, open files {soft}, "
+          f"load average {os.getloadavg()[0]:.2f}")
+    print()
+
+    all_results: dict[str, dict[str, Result]] = {}
+    work = Path(tempfile.mkdtemp(prefix="digwebs-bench-"))
+    try:
+        write_apps(work)
+        logs = work / "logs"
+        logs.mkdir()
+        for row in rows:
+            duration = max(args.duration * row.duration_factor, row.min_duration)
+            rounds = 1 if row.min_duration else args.rounds
+            contenders = [c for c in row.contenders if not args.contender or c in args.contender]
+            results = run_row(row, contenders, work, duration, rounds, args.wrk_threads, logs)
+            judge(row, results)
+            all_results[row.name] = results
+        print_table(rows, all_results)
+        if args.keep_logs:
+            print(f"server logs: {logs}")
+    finally:
+        if not args.keep_logs:
+            shutil.rmtree(work, ignore_errors=True)
+
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(
+            {name: {c: asdict(r) for c, r in res.items()} for name, res in all_results.items()},
+            indent=2))
+    failed = any("FAIL" in check for res in all_results.values()
+                 for r in res.values() for check in r.checks)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
