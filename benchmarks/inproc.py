@@ -250,6 +250,10 @@ def call_once(app, base_env: dict, body: bytes):
     return rec["status"], list(rec["headers"]), b"".join(written) + b"".join(chunks)
 
 
+CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.thread_time_ns}
+_clock = CLOCKS["wall"]
+
+
 def run_batch(app, base_env: dict, body: bytes, n: int) -> int:
     """Time n requests; returns nanoseconds.  The same loop drives every contender."""
     BytesIO = io.BytesIO
@@ -262,7 +266,7 @@ def run_batch(app, base_env: dict, body: bytes, n: int) -> int:
         return None
 
     copy = base_env.copy
-    clock = time.perf_counter_ns
+    clock = _clock
     t0 = clock()
     for _ in range(n):
         env = copy()
@@ -407,6 +411,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rounds", type=int, help="rounds per scenario (default 21, --quick 5)")
     p.add_argument("--batch-ms", type=float,
                    help="target duration of one timed batch (default 25, --quick 8)")
+    p.add_argument("--clock", choices=["auto", *CLOCKS], default="auto",
+                   help="wall: time.perf_counter_ns; cpu: time.thread_time_ns, which does "
+                        "not count time the process waits for a CPU; auto (default): wall, "
+                        "or cpu when the 1-minute load average exceeds half the CPUs")
     p.add_argument("--quick", action="store_true", help="few short rounds: a smoke run")
     p.add_argument("--json", metavar="FILE", help="also write all results and samples as JSON")
     p.add_argument("--strict", action="store_true",
@@ -420,6 +428,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.profile and args.profile != "raw" and args.profile not in (args.contender or [args.profile]):
         args.contender = (args.contender or []) + [args.profile]
 
+    global _clock
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = 0.0
+    clock_note = ""
+    if args.clock == "auto":
+        args.clock = "cpu" if load > 0.5 * (os.cpu_count() or 1) else "wall"
+        clock_note = f", chosen for load average {load:.1f}"
+    _clock = CLOCKS[args.clock]
     rounds = args.rounds or (5 if args.quick else 21)
     batch_ns = int((args.batch_ms or (8 if args.quick else 25)) * 1e6)
     chosen = args.scenario or list(scenarios)
@@ -428,9 +446,12 @@ def main(argv: list[str] | None = None) -> int:
     dig_ok, dig_status = load_digwebs()
     for line in versions(dig_status):
         print(line)
-    print(f"{rounds} rounds per scenario, batches of ~{batch_ns / 1e6:g} ms, contenders "
-          f"interleaved in rotating order; cells: median us/request, ratio = median of "
-          f"per-round ratios to raw")
+    print(f"{rounds} rounds per scenario, batches of ~{batch_ns / 1e6:g} ms ({args.clock} "
+          f"clock{clock_note}), contenders interleaved in rotating order; cells: median us/request, "
+          f"ratio = median of per-round ratios to raw")
+    if args.clock == "wall" and load > 0.75 * (os.cpu_count() or 1):
+        print(f"warning: load average {load:.1f} on {os.cpu_count()} CPUs: wall-clock timings "
+              f"will be noisy; consider --clock cpu")
     print(flush=True)
 
     root = tempfile.mkdtemp(prefix="digwebs-bench-")
@@ -644,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         out = {
-            "meta": {"versions": versions(dig_status), "rounds": rounds,
+            "meta": {"versions": versions(dig_status), "rounds": rounds, "clock": args.clock,
                      "batch_ms": batch_ns / 1e6, "elapsed_s": elapsed,
                      "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
             "rows": {row: {"target": cases_by_row[row].target,
