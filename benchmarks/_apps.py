@@ -645,9 +645,14 @@ class DigwebsApps:
         self.root_path = root_path
 
     def _app(self):
+        import secrets
+
         from digwebs import Digwebs
 
-        return Digwebs(root_path=self.root_path)
+        # As deployed: production (debug off, templates compiled once, no per-request
+        # stat of errors/404.html), like the other frameworks' defaults.
+        return Digwebs(root_path=self.root_path, env="production",
+                       secret_key=secrets.token_urlsafe(32))
 
     @staticmethod
     def _named(fn, name):
