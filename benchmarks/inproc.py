@@ -366,7 +366,24 @@ def load_digwebs() -> tuple[bool, str]:
         ver = metadata.version("digwebs")
     except metadata.PackageNotFoundError:
         ver = getattr(digwebs, "__version__", "?")
-    return True, f"{ver} from {os.path.relpath(where, os.getcwd())}"
+    return True, f"{ver} from {os.path.relpath(where, os.getcwd())}{_git_state(where)}"
+
+
+def _git_state(folder: str) -> str:
+    """' (git abc1234)' or ' (git abc1234 + uncommitted changes)' for a checkout."""
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "-C", folder, "rev-parse", "--short", "HEAD"],
+                              capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "-C", folder, "status", "--porcelain", "--", "."],
+                               capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    if head.returncode != 0:
+        return ""
+    extra = " + uncommitted changes" if dirty.stdout.strip() else ""
+    return f" (git {head.stdout.strip()}{extra})"
 
 
 def fmt_us(x: float | None) -> str:
