@@ -250,7 +250,7 @@ class Digwebs:
             for rule, fn in self._routes:
                 local = [e.fn for e in ordered if e.info.prefix is not None and e.applies_to(rule.path)]
                 local.extend(getattr(fn, "__digwebs_use__", ()))
-                endpoint = results.Endpoint(self, rule, fn)
+                endpoint = results.Endpoint(self, rule, fn).as_function()
                 rule.chain = compose(local, endpoint, self.make_response)
             self._entry = compose([e.fn for e in global_mw], self._dispatch, self.make_response)
             limit = self.config.get("max_content_length")
@@ -363,7 +363,7 @@ class Digwebs:
         rule = ctx.route = found[0]
         ctx.params = found[1]
         try:
-            return t.cast(Response, rule.chain(ctx))
+            return rule.chain(ctx)  # type: ignore[no-any-return]
         except HttpError as exc:
             return self.handle_http_error(ctx, exc)
 

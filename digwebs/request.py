@@ -80,6 +80,38 @@ def parse_cookie_header(header: str) -> dict[str, str]:
     return cookies
 
 
+class _QueryAttribute:
+    """``request.query``: query parameters, ``.getlist(k)`` for repeated keys.
+
+    PERF: a dedicated descriptor computes and caches in one frame; the
+    handful of handlers that read the query do so on every request.
+    """
+
+    def __get__(self, obj: t.Any, owner: type) -> t.Any:
+        if obj is None:
+            return self
+        qs = obj.environ.get("QUERY_STRING", "")
+        if not qs.isascii():
+            qs = _wsgi_decode(qs)
+        value = obj.__dict__["query"] = parse_qs(qs)
+        return value
+
+
+class _HeadersAttribute:
+    """``request.headers``: case-insensitive request headers (``["User-Agent"]``)."""
+
+    def __get__(self, obj: t.Any, owner: type) -> t.Any:
+        if obj is None:
+            return self
+        headers = _new_object(EnvironHeaders)
+        headers.environ = obj.environ
+        obj.__dict__["headers"] = headers
+        return headers
+
+
+_new_object = object.__new__
+
+
 class Request:
     """The HTTP request being handled.
 
@@ -114,20 +146,14 @@ class Request:
     def query_string(self) -> str:
         return t.cast(str, self.environ.get("QUERY_STRING", ""))
 
-    @cached_property
-    def query(self) -> MultiDict:
-        """Query parameters; ``request.query.getlist(k)`` for repeated keys."""
-        return parse_qs(_wsgi_decode(self.environ.get("QUERY_STRING", "")))
+    query = _QueryAttribute()
 
     @property
     def args(self) -> MultiDict:
         """Flask's name for :attr:`query`."""
         return self.query
 
-    @cached_property
-    def headers(self) -> EnvironHeaders:
-        """Request headers, case-insensitive: ``request.headers["User-Agent"]``."""
-        return EnvironHeaders(self.environ)
+    headers = _HeadersAttribute()
 
     @cached_property
     def scheme(self) -> str:
