@@ -598,11 +598,10 @@ def run_check(settings: Settings) -> None:
     problems = option_problems(settings)
     for text in problems:
         fail(text)
-    if settings.workers == "gevent" and not any("gevent" in p for p in problems[:1]):
-        if gevent_problem() is None:
-            ok(f"worker model gevent: gunicorn's gevent worker, {settings.connections} connections")
-    elif settings.workers != "gevent":
+    if settings.workers != "gevent":
         ok(f"worker model {settings.workers}: gunicorn's {WORKER_CLASSES[settings.workers]} worker")
+    elif gevent_problem() is None:
+        ok(f"worker model gevent: gunicorn's gevent worker, {settings.connections} connections")
     if not problems:
         ok(f"settings: {settings.concurrency()}, {settings.env}")
 
@@ -812,7 +811,8 @@ def _gunicorn_classes() -> t.Any:
             if exit_status == self.APP_LOAD_ERROR:
                 message = self.app.read_load_error()
                 if message:
-                    self._stop_control_server()
+                    if hasattr(self, "_stop_control_server"):
+                        self._stop_control_server()
                     self.stop()
                     raise DigwebsCliError(message)
             super().halt(reason, exit_status)
@@ -843,7 +843,8 @@ def _gunicorn_classes() -> t.Any:
                 post_worker_init=_post_worker_init,
             )
             for key, value in options.items():
-                self.cfg.set(key, value)
+                if key in self.cfg.settings:  # e.g. control_socket_disable: gunicorn 25.1+
+                    self.cfg.set(key, value)
 
         # -- in the worker ------------------------------------------------
 
@@ -984,6 +985,7 @@ def _env_names(key: str) -> list[str]:
     short_help="Serve the project under gunicorn (sync, threads or gevent).",
     context_settings={"max_content_width": 100},
 )
+@click.version_option(package_name="digwebs", prog_name="digwebs")
 @click.option("--app", metavar="MODULE:ATTR", envvar=_env_names("app"),
               help="The app to serve [default: $DIGWEBS_APP, else wsgiapp:app].")
 @click.option("--host", metavar="HOST", envvar=_env_names("host"),
@@ -1028,8 +1030,15 @@ def serve_command(ctx: click.Context, **params: t.Any) -> None:
                imported after gevent has patched the standard library
 
     Settings come from the command line, then DIGWEBS_SERVE_<OPTION>
-    environment variables (e.g. DIGWEBS_SERVE_PORT=9000), then the [server]
-    table of config/<env>.toml and config/default.toml.
+    environment variables (e.g. DIGWEBS_SERVE_PORT=9000; DIGWEBS_APP and
+    DIGWEBS_ENV work too), then DIGWEBS_SERVER__<KEY> variables, then the
+    [server] table of config/<env>.toml and of config/default.toml (keys as
+    the options: port, workers, access_log, warn_blocking...). --print-config
+    shows the result and where each value came from.
+
+    Ctrl-C or SIGTERM stops gracefully: requests in flight finish (up to
+    --graceful-timeout). --check validates all of it, imports the app as a
+    worker would and serves nothing.
     """
     cwd = Path.cwd()
     check = params.pop("check")
