@@ -30,6 +30,7 @@ __all__ = ["Digwebs", "RouteInfo", "MatchResult"]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 logger = logging.getLogger("digwebs")
+_new_object = object.__new__
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Digwebs:
         self._jinja_env: t.Any = None
         self._session_interface: t.Any = None
         self._static_registered = False
+        self._plain_classes = False
 
     # -- registration -------------------------------------------------------
 
@@ -259,6 +261,9 @@ class Digwebs:
                 # The configured body limit, on a subclass so other apps keep theirs.
                 ns = {"max_content_length": limit, "__module__": cls.__module__, "__qualname__": cls.__qualname__}
                 self.request_class = type(cls.__name__, (cls,), ns)
+            # The allocation shortcut in wsgi_app only skips __init__ calls
+            # that do nothing but store their arguments.
+            self._plain_classes = self.request_class.__init__ is Request.__init__
             self._finalized = True
 
     def _register_static(self) -> None:
@@ -322,7 +327,16 @@ class Digwebs:
     def wsgi_app(self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Iterable[bytes]:
         if not self._finalized:
             self._finalize()
-        ctx = RequestContext(self, self.request_class(environ))
+        # PERF: Request(environ) and RequestContext(app, request), without
+        # the cost of two __init__ calls (see _finalize for subclasses).
+        if self._plain_classes:
+            request = _new_object(self.request_class)
+            request.environ = environ
+            ctx = _new_object(RequestContext)
+            ctx.app = self
+            ctx.request = request
+        else:
+            ctx = RequestContext(self, self.request_class(environ))
         token = _cv_ctx.set(ctx)
         try:
             try:

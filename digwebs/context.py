@@ -72,6 +72,9 @@ class _Globals:
         return f"<digwebs.g {self.__dict__!r}>"
 
 
+_new_object = object.__new__
+
+
 class RequestContext:
     """Everything that belongs to one request.
 
@@ -81,17 +84,18 @@ class RequestContext:
     carry data between middleware and handlers (``ctx.user = ...``).
     """
 
-    # __dict__ keeps free attributes possible; it is only allocated when used.
-    __slots__ = ("app", "request", "_response", "_g", "_session", "route", "params", "__dict__")
+    # PERF: class-level defaults instead of __slots__ set in __init__: a
+    # request only pays for the attributes it actually sets.
+    _response: Response | None = None
+    _g: _Globals | None = None
+    _session: Session | None = None
+    route: t.Any = None
+    params: dict[str, t.Any] | None = None
 
     def __init__(self, app: Digwebs, request: Request) -> None:
         self.app = app
         self.request = request
-        self._response: Response | None = None
-        self._g: _Globals | None = None
-        self._session: Session | None = None
-        self.route: t.Any = None
-        self.params: dict[str, t.Any] | None = None
+
 
     @property
     def response(self) -> Response:
