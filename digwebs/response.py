@@ -18,8 +18,8 @@ _STATUS_LINES: dict[int, str] = {s.value: f"{s.value} {s.phrase}" for s in HTTPS
 _STATUS_LINES[308] = "308 Permanent Redirect"
 
 
-# Header names already seen to be free of CR, LF and colons.
-_CHECKED_NAMES: set[str] = set()
+# Header names already seen to be free of CR, LF and colons -> "is it Content-Type?".
+_CHECKED_NAMES: dict[str, bool] = {}
 
 
 def status_line(code: int) -> str:
@@ -131,7 +131,9 @@ class Response:
             self.headers.update(headers)
 
     @classmethod
-    def _from_parts(cls, body: bytes, status: int, headers: t.Any) -> Response:
+    def _from_parts(
+        cls, body: bytes, status: int, headers: t.Any, content_type: str | None = None
+    ) -> Response:
         """Build a response from a handler's ``(body, status, headers)`` quickly.
 
         PERF: skips :class:`Headers` (its replace-on-set scan is for later
@@ -143,22 +145,27 @@ class Response:
         resp.body = body
         resp._headers = None
         resp.direct_passthrough = False
-        content_type = cls.default_content_type
-        header_list: list[tuple[str, str]] = [("Content-Type", content_type)]
+        header_list: list[tuple[str, str]] = [("Content-Type", content_type or cls.default_content_type)]
+        resp._header_list = header_list
+        if not headers:
+            return resp
         # PERF: isinstance(headers, Mapping) is an ABC check costing more than the loop.
         pairs = headers.items() if type(headers) is dict or hasattr(headers, "items") else headers
         for name, value in pairs:
             if type(value) is not str:
                 value = str(value)
-            if name not in _CHECKED_NAMES or "\n" in value or "\r" in value:
+            is_content_type = _CHECKED_NAMES.get(name)
+            # isprintable() is False for CR and LF (and for tabs, which
+            # then take the slow, exact check).
+            if is_content_type is None or not value.isprintable():
                 _check_header_value(name, value)
+                is_content_type = name.lower() == "content-type"
                 if len(_CHECKED_NAMES) < 1024:
-                    _CHECKED_NAMES.add(name)
-            if name.lower() == "content-type":
+                    _CHECKED_NAMES[name] = is_content_type
+            if is_content_type:
                 header_list[0] = ("Content-Type", value)
             else:
                 header_list.append((name, value))
-        resp._header_list = header_list
         return resp
 
     @property

@@ -75,9 +75,21 @@ class Endpoint:
         on every request, so it is built once as a closure over fixed values.
         """
         fn, response_class, from_parts = self.fn, self.response_class, self.response_class._from_parts
-        if self.template is not None or self.as_json:
+        if self.template is not None:
             return self.__call__
         slow = self._convert
+        dumps, json_type = _dumps, _JSON_TYPE
+
+        if self.as_json:
+
+            def api_endpoint(ctx: RequestContext) -> Response:
+                params = ctx.params
+                rv = fn(**params) if params else fn()
+                if ctx._response is None and rv.__class__ in (dict, list):
+                    return from_parts(dumps(rv).encode(), 200, (), json_type)
+                return slow(rv, ctx)
+
+            return api_endpoint
 
         def endpoint(ctx: RequestContext) -> Response:
             params = ctx.params
@@ -94,6 +106,8 @@ class Endpoint:
                         return from_parts(body, rv[1], rv[2] or ())
                 elif cls is str:
                     return from_parts(rv.encode(), 200, ())
+                elif cls is dict or cls is list:
+                    return from_parts(dumps(rv).encode(), 200, (), json_type)
                 elif cls is bytes:
                     return from_parts(rv, 200, ())
             return slow(rv, ctx)
