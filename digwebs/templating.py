@@ -95,6 +95,12 @@ def render_template(app: Digwebs, name: str, context: t.Mapping[str, t.Any]) -> 
         template = env.get_template(name)
     except jinja2.TemplateNotFound as exc:
         raise _not_found(app, name, exc) from None
+    if type(template.globals) is not dict:
+        # PERF: jinja keeps a template's globals as a ChainMap over the
+        # environment's, and copies it into a dict on every render through
+        # Python-level ChainMap methods. The environment's globals are fixed
+        # once it is built, so flatten them once per loaded template.
+        template.globals = dict(template.globals)
     if app.context_processors:
         merged: dict[str, t.Any] = {}
         for processor in app.context_processors:
