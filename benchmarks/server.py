@@ -12,7 +12,12 @@ process id:
 
 The table gives requests/s, p50, p99 and errors (socket errors plus non-2xx
 answers) per contender, digwebs' ratio to raw measured in the same run, and
-whether digwebs meets its target for the row:
+whether digwebs meets its target for the row. Contenders are driven in
+interleaved rounds and medians are reported. On a shared, loaded machine the
+throughput figures move with the neighbours' load, so the table also gives
+the server's own CPU time per request (master and workers, from /proc) and
+raw's CPU per request divided by each contender's ("cpu vs raw", 1.00 = as
+cheap as raw): a comparison the neighbours barely disturb.
 
 =================  =========================================  ============================
 row                load                                       digwebs must reach
@@ -263,6 +268,31 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
             proc.wait(timeout=10)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a server: its master and worker processes (Linux /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def stat(p: int) -> list[str] | None:
+        try:
+            text = Path(f"/proc/{p}/stat").read_text()
+        except OSError:
+            return None
+        return text[text.rindex(")") + 2 :].split()
+
+    total = 0.0
+    pids = [pid]
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != pid:
+            fields = stat(int(entry))
+            if fields is not None and int(fields[1]) == pid:  # ppid
+                pids.append(int(entry))
+    for p in pids:
+        fields = stat(p)
+        if fields is not None:
+            total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+    return total
+
+
 # -- wrk ---------------------------------------------------------------------------
 
 
@@ -280,6 +310,8 @@ class Result:
     checks: list[str] = field(default_factory=list)
     rounds: list[int] = field(default_factory=list)  # requests/s of each round
     ratio_to_raw: float | None = None  # median of the per-round ratios
+    cpu_us: float = 0.0  # server CPU time per request (master + workers)
+    cpu_ratio: float | None = None  # raw's CPU per request / this one's
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -368,7 +400,11 @@ def run_row(row: Row, contenders: list[str], apps: Path, duration: float, rounds
                       file=sys.stderr, flush=True)
                 one = Result(row.name, c)
                 try:
+                    before = cpu_seconds(servers[c][0].pid)
                     parse_wrk(run_wrk(servers[c][1], row, duration, wrk_threads), one)
+                    if one.requests:
+                        used = cpu_seconds(servers[c][0].pid) - before
+                        one.cpu_us = used / one.requests * 1e6
                 except Exception as exc:
                     results[c].failed = str(exc).splitlines()[0][:200]
                 per_round[c].append(one)
@@ -386,12 +422,16 @@ def run_row(row: Row, contenders: list[str], apps: Path, duration: float, rounds
         res.requests = sum(x.requests for x in runs)
         res.error_detail = "; ".join(x.error_detail for x in runs if x.error_detail)
         res.rounds = [round(x.rps) for x in runs]
+        res.cpu_us = statistics.median(x.cpu_us for x in runs)
     raw_runs = per_round.get("raw", [])
     for c, runs in per_round.items():
         if c != "raw" and raw_runs and len(runs) == len(raw_runs) and not results[c].failed:
             ratios = [a.rps / b.rps for a, b in zip(runs, raw_runs) if b.rps]
             if ratios:
                 results[c].ratio_to_raw = statistics.median(ratios)
+            cpu = [b.cpu_us / a.cpu_us for a, b in zip(runs, raw_runs) if a.cpu_us and b.cpu_us]
+            if cpu:
+                results[c].cpu_ratio = statistics.median(cpu)
     return results
 
 
@@ -420,7 +460,7 @@ def judge(row: Row, results: dict[str, Result]) -> None:
 
 def print_table(rows: list[Row], all_results: dict[str, dict[str, Result]]) -> None:
     header = (f"{'row':<18} {'server':<8} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>8}  "
-              f"{'vs raw':<6} req/s per round")
+              f"{'vs raw':<6} {'cpu/req':>9} {'cpu vs raw':>10}  req/s per round")
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -434,8 +474,10 @@ def print_table(rows: list[Row], all_results: dict[str, dict[str, Result]]) -> N
                 continue
             ratio = f"{r.ratio_to_raw:.2f}" if r.ratio_to_raw is not None else ""
             rounds = " ".join(f"{x:,}" for x in r.rounds) if len(r.rounds) > 1 else ""
+            cpu_ratio = f"{r.cpu_ratio:.2f}" if r.cpu_ratio is not None else ""
             print(f"{row.name:<18} {contender:<8} {r.rps:>10,.0f} {r.p50_ms:>7.2f}ms "
-                  f"{r.p99_ms:>7.2f}ms {r.errors:>8}  {ratio:<6} {rounds}")
+                  f"{r.p99_ms:>7.2f}ms {r.errors:>8}  {ratio:<6} {r.cpu_us:>7.0f}us "
+                  f"{cpu_ratio:>10}  {rounds}")
             if r.error_detail:
                 print(f"{'':<28}errors: {r.error_detail}")
         dw = results.get("digwebs")
