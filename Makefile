@@ -19,8 +19,14 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+DEMO_DIR ?= build/demo
+
+# Scaffold a fresh project with `digwebs new` (replacing an earlier demo) and
+# serve it with `digwebs serve` until Ctrl-C.
 demo: $(STAMP)
-	$(VENV)/bin/gunicorn --chdir examples/hello --bind $(HOST):$(PORT) --worker-class gevent wsgiapp:app
+	mkdir -p $(dir $(DEMO_DIR))
+	$(VENV)/bin/digwebs new $(notdir $(DEMO_DIR)) --no-input --force --output-dir $(dir $(DEMO_DIR))
+	cd $(DEMO_DIR) && ../../$(VENV)/bin/digwebs serve --workers $(WORKERS) --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
