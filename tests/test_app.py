@@ -56,7 +56,11 @@ def test_root_path_default_here():
 
 def test_config_keywords(tmp_path):
     app = Digwebs(tmp_path, debug=False, max_content_length=100, custom="x")
-    assert (app.config.debug, app.config["max_content_length"], app.config.custom) == (False, 100, "x")
+    assert (app.config.debug, app.config["max_content_length"], app.config.custom) == (
+        False,
+        100,
+        "x",
+    )
     assert Digwebs(tmp_path).debug is True  # development by default
     assert Digwebs(tmp_path, env="production", secret_key="x" * 16).debug is False
 

@@ -73,13 +73,16 @@ def test_handler_may_set_response_headers_through_the_proxy(app, client):
     assert (r.status_code, r.headers["X-Extra"], r.text) == (202, "yes", "ok")
 
 
-@pytest.mark.parametrize("touch", [
-    lambda: request.path,
-    lambda: response.status,
-    lambda: g.x,
-    lambda: ctx.app,
-    lambda: request.headers,
-])
+@pytest.mark.parametrize(
+    "touch",
+    [
+        lambda: request.path,
+        lambda: response.status,
+        lambda: g.x,
+        lambda: ctx.app,
+        lambda: request.headers,
+    ],
+)
 def test_outside_a_request_the_proxies_raise_and_name_test_request_context(touch):
     assert not has_request_context()
     with pytest.raises(RuntimeError, match="test_request_context"):
@@ -88,7 +91,7 @@ def test_outside_a_request_the_proxies_raise_and_name_test_request_context(touch
 
 def test_current_app_outside_everything_raises():
     with pytest.raises(RuntimeError, match="test_request_context"):
-        current_app.config
+        _ = current_app.config
 
 
 def test_test_request_context_push_pop_tokens_and_nesting(app):

@@ -17,9 +17,19 @@ def call(app, handler, **kwargs):
 
 @pytest.mark.parametrize(
     ("code", "name"),
-    [(400, "Bad Request"), (401, "Unauthorized"), (403, "Forbidden"), (404, "Not Found"),
-     (409, "Conflict"), (410, "Gone"), (413, "Too Large"), (422, "Unprocessable"),
-     (429, "Too Many Requests"), (500, "Internal Server Error"), (503, "Service Unavailable")],
+    [
+        (400, "Bad Request"),
+        (401, "Unauthorized"),
+        (403, "Forbidden"),
+        (404, "Not Found"),
+        (409, "Conflict"),
+        (410, "Gone"),
+        (413, "Too Large"),
+        (422, "Unprocessable"),
+        (429, "Too Many Requests"),
+        (500, "Internal Server Error"),
+        (503, "Service Unavailable"),
+    ],
 )
 def test_abort_with_code(app, code, name):
     r = call(app, lambda: abort(code))
@@ -69,7 +79,10 @@ def test_redirect_default_302_raised_or_returned(app, client):
 
     app.add_route("/raise", raising)
     app.add_route("/return", lambda: redirect("/y"), name="ret")
-    assert (client.get("/raise").status_code, client.get("/raise").headers["Location"]) == (302, "https://example.com/x")
+    assert (client.get("/raise").status_code, client.get("/raise").headers["Location"]) == (
+        302,
+        "https://example.com/x",
+    )
     assert (client.get("/return").status_code, client.get("/return").location) == (302, "/y")
 
 

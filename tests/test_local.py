@@ -16,7 +16,11 @@ def test_public_names():
     import digwebs.local
 
     assert set(digwebs.local.__all__) == {"Local", "LocalStack", "LocalProxy"}
-    assert (digwebs.Local, digwebs.LocalStack, digwebs.LocalProxy) == (Local, LocalStack, LocalProxy)
+    assert (digwebs.Local, digwebs.LocalStack, digwebs.LocalProxy) == (
+        Local,
+        LocalStack,
+        LocalProxy,
+    )
 
 
 def test_local_attributes():
@@ -25,7 +29,7 @@ def test_local_attributes():
     assert loc.a == 1 and dict(loc) == {"a": 1}
     del loc.a
     with pytest.raises(AttributeError):
-        loc.a
+        _ = loc.a
     with pytest.raises(AttributeError):
         del loc.a
 
@@ -149,7 +153,7 @@ def test_proxy_to_local_attribute():
     loc = Local()
     proxy = LocalProxy(loc, "user")
     with pytest.raises(RuntimeError):
-        proxy.name
+        _ = proxy.name
     loc.user = type("User", (), {"name": "ann"})()
     assert proxy.name == "ann"
     proxy.name = "bob"
@@ -173,7 +177,7 @@ def test_proxy_to_stack_top():
 
 
 def test_proxy_to_callable_and_call_forwarding():
-    proxy = LocalProxy(lambda: (lambda x, y=0: x + y))
+    proxy = LocalProxy(lambda: lambda x, y=0: x + y)
     assert proxy(1, y=2) == 3
 
 

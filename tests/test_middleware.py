@@ -111,7 +111,13 @@ def test_abort_in_middleware(app, client):
 
 @pytest.mark.parametrize(
     ("path", "wrapped"),
-    [("/admin", True), ("/admin/users", True), ("/admin/a/b", True), ("/administrator", False), ("/", False)],
+    [
+        ("/admin", True),
+        ("/admin/users", True),
+        ("/admin/a/b", True),
+        ("/administrator", False),
+        ("/", False),
+    ],
 )
 def test_prefix_middleware_wraps_only_routes_under_it(app, client, path, wrapped):
     def admin_only(ctx, next):
@@ -172,7 +178,11 @@ def test_stacked_use_topmost_runs_first(app, client):
 
     client.get("/")
     assert log[:3] == ["first>", "second>", "third>"]
-    assert [m.name.rsplit(".", 1)[-1] for m in app.routes()[0].middleware] == ["first", "second", "third"]
+    assert [m.name.rsplit(".", 1)[-1] for m in app.routes()[0].middleware] == [
+        "first",
+        "second",
+        "third",
+    ]
 
 
 def test_use_with_module_level_decorators_and_g(app, client):
@@ -275,4 +285,3 @@ def test_load_registers_middlewares_package_by_order(tmp_path, monkeypatch):
     finally:
         for name in [m for m in sys.modules if m == "middlewares" or m.startswith("middlewares.")]:
             del sys.modules[name]
-

@@ -63,7 +63,14 @@ def test_unicode_path_is_decoded(echo, client):
 
 
 def test_query_multi_valued(echo, client):
-    echo(lambda r: [r.query["a"], r.query.getlist("a"), r.query.get("missing", "d"), r.query.get("n", type=int)])
+    echo(
+        lambda r: [
+            r.query["a"],
+            r.query.getlist("a"),
+            r.query.get("missing", "d"),
+            r.query.get("n", type=int),
+        ]
+    )
     assert client.get("/echo?a=1&a=2&n=5").json == ["1", ["1", "2"], "d", 5]
 
 
@@ -83,7 +90,14 @@ def test_query_decoding(echo, client, qs, expected):
 
 
 def test_headers_are_case_insensitive(echo, client):
-    echo(lambda r: [r.headers["x-token"], r.headers["X-TOKEN"], r.headers.get("X-Nope", "-"), "X-Token" in r.headers])
+    echo(
+        lambda r: [
+            r.headers["x-token"],
+            r.headers["X-TOKEN"],
+            r.headers.get("X-Nope", "-"),
+            "X-Token" in r.headers,
+        ]
+    )
     assert client.get("/echo", headers={"X-Token": "abc"}).json == ["abc", "abc", "-", True]
 
 
@@ -105,7 +119,14 @@ def test_form_multipart_with_files(echo, client, tmp_path):
         content = up.read().decode()
         target = tmp_path / "saved.bin"
         up.save(str(target))  # rewinds first
-        return [r.form["title"], up.filename, up.content_type, content, target.read_text(), list(r.files)]
+        return [
+            r.form["title"],
+            up.filename,
+            up.content_type,
+            content,
+            target.read_text(),
+            list(r.files),
+        ]
 
     echo(read)
     r = client.post("/echo", data={"title": "T"}, files={"doc": ("a.txt", b"hello", "text/plain")})
@@ -200,7 +221,11 @@ def test_body_over_max_content_length_is_413_unread(tmp_path, read, content_type
     app.add_route("/", lambda: repr(read(request)), ["POST"])
     client = app.test_client()
     overrides = {"wsgi.input": ExplodingInput()}
-    r = client.post("/", headers={"Content-Length": "101", "Content-Type": content_type}, environ_overrides=overrides)
+    r = client.post(
+        "/",
+        headers={"Content-Length": "101", "Content-Type": content_type},
+        environ_overrides=overrides,
+    )
     assert r.status_code == 413
 
 

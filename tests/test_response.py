@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -37,7 +37,7 @@ def test_status_int_or_wsgi_string(app, status, line):
 def test_invalid_status_is_refused(bad):
     with pytest.raises(ValueError):
         resp = Response(b"", bad)
-        resp.status  # an int is checked when the line is built
+        _ = resp.status  # an int is checked when the line is built
 
 
 def test_status_setter():
@@ -107,7 +107,9 @@ def test_set_cookie_defaults_httponly_and_samesite_lax(app):
     def handler():
         resp = Response(b"x")
         resp.set_cookie("sid", "abc")
-        resp.set_cookie("theme", "dark mode", max_age=60, secure=True, httponly=False, samesite="strict")
+        resp.set_cookie(
+            "theme", "dark mode", max_age=60, secure=True, httponly=False, samesite="strict"
+        )
         return resp
 
     sid, theme = send(app, handler).headers.getlist("Set-Cookie")
@@ -129,7 +131,7 @@ def test_delete_cookie_expires_it(app):
 
 def test_cookie_expires_datetime():
     resp = Response()
-    resp.set_cookie("a", "1", expires=datetime(2030, 1, 2, 3, 4, 5, tzinfo=timezone.utc))
+    resp.set_cookie("a", "1", expires=datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC))
     resp.set_cookie("b", "1", max_age=timedelta(hours=1))
     a, b = resp.headers.getlist("Set-Cookie")
     assert "Expires=Wed, 02 Jan 2030 03:04:05 GMT" in a and "Max-Age=3600" in b

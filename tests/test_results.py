@@ -103,7 +103,11 @@ def test_returned_response_keeps_cookies_set_on_ctx_response(app):
         return Response(b"own", content_type="text/plain")
 
     r = call(app, handler)
-    assert (r.text, r.content_type, r.headers["Set-Cookie"].startswith("a=1")) == ("own", "text/plain", True)
+    assert (r.text, r.content_type, r.headers["Set-Cookie"].startswith("a=1")) == (
+        "own",
+        "text/plain",
+        True,
+    )
 
 
 def test_json_of_common_types(app):
@@ -112,7 +116,9 @@ def test_json_of_common_types(app):
         x: int
 
     uid = uuid.UUID(int=1)
-    r = call(app, lambda: {"p": Point(1), "when": datetime.datetime(2024, 5, 6), "u": uid, "s": (1, 2)})
+    r = call(
+        app, lambda: {"p": Point(1), "when": datetime.datetime(2024, 5, 6), "u": uid, "s": (1, 2)}
+    )
     assert r.json == {"p": {"x": 1}, "when": "2024-05-06T00:00:00", "u": str(uid), "s": [1, 2]}
 
 
@@ -209,10 +215,26 @@ def test_api_always_answers_json(app, value, status, body):
 @pytest.mark.parametrize(
     ("error", "status", "body"),
     [
-        (APIValueError("email", "bad email"), 400, {"error": "value:invalid", "data": "email", "message": "bad email"}),
-        (APIResourceNotFoundError("blog", "no such blog"), 404, {"error": "value:notfound", "data": "blog", "message": "no such blog"}),
-        (APIPermissionError("admins only"), 403, {"error": "permission:forbidden", "data": "permission", "message": "admins only"}),
-        (APIError("quota:exceeded", "uploads", "too many"), 400, {"error": "quota:exceeded", "data": "uploads", "message": "too many"}),
+        (
+            APIValueError("email", "bad email"),
+            400,
+            {"error": "value:invalid", "data": "email", "message": "bad email"},
+        ),
+        (
+            APIResourceNotFoundError("blog", "no such blog"),
+            404,
+            {"error": "value:notfound", "data": "blog", "message": "no such blog"},
+        ),
+        (
+            APIPermissionError("admins only"),
+            403,
+            {"error": "permission:forbidden", "data": "permission", "message": "admins only"},
+        ),
+        (
+            APIError("quota:exceeded", "uploads", "too many"),
+            400,
+            {"error": "quota:exceeded", "data": "uploads", "message": "too many"},
+        ),
     ],
 )
 def test_api_errors_become_json(app, error, status, body):
@@ -228,12 +250,18 @@ def test_api_error_outside_api_route_is_still_json(app):
         raise APIValueError("name")
 
     r = call(app, handler)
-    assert (r.status_code, r.json) == (400, {"error": "value:invalid", "data": "name", "message": ""})
+    assert (r.status_code, r.json) == (
+        400,
+        {"error": "value:invalid", "data": "name", "message": ""},
+    )
 
 
 def test_abort_inside_api_is_json(app):
     r = call(app, api(lambda: abort(404, "no such thing")))
-    assert (r.status_code, r.json) == (404, {"error": "http:404", "data": "", "message": "no such thing"})
+    assert (r.status_code, r.json) == (
+        404,
+        {"error": "http:404", "data": "", "message": "no such thing"},
+    )
 
 
 def test_unhandled_exception_inside_api_is_json_500(app, caplog):

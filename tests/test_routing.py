@@ -157,12 +157,18 @@ def test_match_returns_route_and_params(app):
         return ""
 
     result = app.match("get", "/posts/3")
-    assert result.route.name == "post" and result.route.handler is show and result.params == {"id": 3}
+    assert (
+        result.route.name == "post" and result.route.handler is show and result.params == {"id": 3}
+    )
 
 
 @pytest.mark.parametrize(
     ("method", "path", "error"),
-    [("GET", "/nope", NotFound), ("POST", "/posts/3", MethodNotAllowed), ("GET", "/dir", RequestRedirect)],
+    [
+        ("GET", "/nope", NotFound),
+        ("POST", "/posts/3", MethodNotAllowed),
+        ("GET", "/dir", RequestRedirect),
+    ],
 )
 def test_match_raises_like_a_request(app, method, path, error):
     app.add_route("/posts/<int:id>", _echo)

@@ -40,7 +40,10 @@ def test_head_and_options(mirror, client):
 
 
 def test_query_as_mapping_string_or_in_the_path(mirror, client):
-    assert client.get("/m", query={"a": ["1", "2"], "b": "\u00e9"}).json["query"] == {"a": ["1", "2"], "b": ["\u00e9"]}
+    assert client.get("/m", query={"a": ["1", "2"], "b": "\u00e9"}).json["query"] == {
+        "a": ["1", "2"],
+        "b": ["\u00e9"],
+    }
     assert client.get("/m?x=1", query="y=2").json["query"] == {"x": ["1"], "y": ["2"]}
 
 
@@ -73,9 +76,16 @@ def test_response_attributes(app, client):
     app.add_route("/", lambda: ({"v": "\u00e9"}, 201, {"X-A": "1"}))
     r = client.get("/")
     assert (r.status, r.status_code, r.headers["x-a"], r.content_type) == (
-        "201 Created", 201, "1", "application/json",
+        "201 Created",
+        201,
+        "1",
+        "application/json",
     )
-    assert (r.data, r.text, r.json) == ('{"v":"\u00e9"}'.encode(), '{"v":"\u00e9"}', {"v": "\u00e9"})
+    assert (r.data, r.text, r.json) == (
+        '{"v":"\u00e9"}'.encode(),
+        '{"v":"\u00e9"}',
+        {"v": "\u00e9"},
+    )
     assert repr(r) == "<TestResponse 201 Created>"
 
 
@@ -134,8 +144,18 @@ def test_requests_go_through_the_wsgi_validator():
 
 
 def test_build_environ_is_valid_wsgi():
-    env = build_environ("/p%20q?a=1", "post", query={"b": "2"}, headers={"X-Y": "z", "Content-Type": "text/x"}, data=b"hi")
-    assert (env["REQUEST_METHOD"], env["PATH_INFO"], env["QUERY_STRING"]) == ("POST", "/p q", "a=1&b=2")
+    env = build_environ(
+        "/p%20q?a=1",
+        "post",
+        query={"b": "2"},
+        headers={"X-Y": "z", "Content-Type": "text/x"},
+        data=b"hi",
+    )
+    assert (env["REQUEST_METHOD"], env["PATH_INFO"], env["QUERY_STRING"]) == (
+        "POST",
+        "/p q",
+        "a=1&b=2",
+    )
     assert (env["HTTP_X_Y"], env["CONTENT_TYPE"], env["CONTENT_LENGTH"]) == ("z", "text/x", "2")
     assert env["wsgi.input"].read() == b"hi" and env["wsgi.url_scheme"] == "http"
 
