@@ -307,3 +307,15 @@ def test_concurrent_first_requests_compose_the_chains_once(tmp_path):
     with ThreadPoolExecutor(max_workers=32) as pool:
         texts = list(pool.map(lambda n: app.test_client().get(f"/{n}").text, range(64)))
     assert texts == [str(n * 2) for n in range(64)]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="app.url_for() finalizes the app (it needs the static routes), so routes cannot be "
+    "added after building a URL, although no request has been handled yet",
+)
+def test_url_for_before_the_first_request_does_not_freeze_registration(app):
+    app.add_route("/a", lambda: "a", name="a")
+    assert app.url_for("a") == "/a"
+    app.add_route("/b", lambda: "b", name="b")
+    assert app.test_client().get("/b").text == "b"
