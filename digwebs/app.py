@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import results
-from .config import DEFAULTS, load_config
+from .config import load_config
 from .context import RequestContext, _cv_ctx, _cv_loading_app
 from .errors import HttpError, MethodNotAllowed, NotFound, RequestRedirect
 from .local import LocalProxy
 from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe
 from .request import Request
 from .response import Response
-from .routing import Router, Rule
+from .routing import BuildError, Router, Rule
 
 if t.TYPE_CHECKING:
     from .testing import TestClient
@@ -96,6 +96,7 @@ class Digwebs:
         self._session_interface: t.Any = None
         self._static_registered = False
         self._plain_classes = False
+        self._apply_body_limit()
 
     # -- registration -------------------------------------------------------
 
@@ -260,17 +261,25 @@ class Digwebs:
                 endpoint = results.Endpoint(self, rule, fn).as_function()
                 rule.chain = compose(local, endpoint, self.make_response)
             self._entry = compose([e.fn for e in global_mw], self._dispatch, self.make_response)
-            limit = self.config.get("max_content_length")
-            cls = self.request_class
-            if limit != DEFAULTS["max_content_length"] and limit != cls.max_content_length:
-                # The configured body limit, on a subclass so other apps keep theirs.
-                ns = {"max_content_length": limit, "__module__": cls.__module__, "__qualname__": cls.__qualname__}
-                self.request_class = type(cls.__name__, (cls,), ns)
+            self._apply_body_limit()
             # The allocation shortcut in wsgi_app only skips __init__ calls
             # that do nothing but store their arguments.
             self._plain_classes = self.request_class.__init__ is Request.__init__
             self._lookup = self.router.lookup
             self._finalized = True
+
+    def _apply_body_limit(self) -> None:
+        """Give this app's requests the configured ``max_content_length``.
+
+        Done on a subclass, so other applications keep their own limit. Run
+        at construction (for test_request_context) and again at start-up, in
+        case the config was changed in between.
+        """
+        limit = self.config.get("max_content_length")
+        cls = self.request_class
+        if limit != cls.max_content_length:
+            ns = {"max_content_length": limit, "__module__": cls.__module__, "__qualname__": cls.__qualname__}
+            self.request_class = type(cls.__name__, (cls,), ns)
 
     def _register_static(self) -> None:
         from .static import register_static_routes
@@ -315,10 +324,16 @@ class Digwebs:
 
     def url_for(self, name: str, **values: t.Any) -> str:
         """Build the URL of route ``name``; unknown values become the query."""
-        if not self._finalized:
-            self._finalize()
         anchor = values.pop("_anchor", None)
-        url = self.router.build(name, values)
+        try:
+            url = self.router.build(name, values)
+        except BuildError:
+            if self._static_registered:
+                raise
+            # Building a URL must not freeze registration the way a request
+            # does; only the built-in static routes may be missing so far.
+            self._register_static()
+            url = self.router.build(name, values)
         c = _cv_ctx.get(None)
         if c is not None and c.request.script_root:
             url = c.request.script_root + url

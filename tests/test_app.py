@@ -309,11 +309,6 @@ def test_concurrent_first_requests_compose_the_chains_once(tmp_path):
     assert texts == [str(n * 2) for n in range(64)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.url_for() finalizes the app (it needs the static routes), so routes cannot be "
-    "added after building a URL, although no request has been handled yet",
-)
 def test_url_for_before_the_first_request_does_not_freeze_registration(app):
     app.add_route("/a", lambda: "a", name="a")
     assert app.url_for("a") == "/a"

@@ -262,11 +262,6 @@ def test_empty_path_info_is_the_root(app):
     assert r.text == "/"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the configured max_content_length is applied when the app is finalized (first "
-    "request), so a test_request_context() made before that still uses the 16 MiB default",
-)
 def test_max_content_length_applies_in_test_request_context_too(tmp_path):
     app = Digwebs(tmp_path, debug=False, max_content_length=100)
     with app.test_request_context("/", "POST", data=b"x" * 101):
