@@ -227,14 +227,19 @@ class Digwebs:
         importlib.invalidate_caches()
         pkg = importlib.import_module(package)
         modules = [pkg]
-        for info in sorted(pkgutil.walk_packages(pkg.__path__, package + "."), key=lambda i: i.name):
+        for info in sorted(
+            pkgutil.walk_packages(pkg.__path__, package + "."), key=lambda i: i.name
+        ):
             modules.append(importlib.import_module(info.name))
         return modules
 
     def _register_marked(self, module: t.Any, package: str) -> None:
         found = []
         for value in vars(module).values():
-            if isinstance(value, LocalProxy) or getattr(value, "__module__", None) != module.__name__:
+            if (
+                isinstance(value, LocalProxy)
+                or getattr(value, "__module__", None) != module.__name__
+            ):
                 continue
             code = getattr(inspect.unwrap(value), "__code__", None)
             line = code.co_firstlineno if code else 0
@@ -256,7 +261,9 @@ class Digwebs:
             ordered = sorted(self._middleware, key=lambda e: (e.info.order, e.seq))
             global_mw = [e for e in ordered if e.info.prefix is None]
             for rule, fn in self._routes:
-                local = [e.fn for e in ordered if e.info.prefix is not None and e.applies_to(rule.path)]
+                local = [
+                    e.fn for e in ordered if e.info.prefix is not None and e.applies_to(rule.path)
+                ]
                 local.extend(getattr(fn, "__digwebs_use__", ()))
                 endpoint = results.Endpoint(self, rule, fn).as_function()
                 rule.chain = compose(local, endpoint, self.make_response)
@@ -278,7 +285,11 @@ class Digwebs:
         limit = self.config.get("max_content_length")
         cls = self.request_class
         if limit != cls.max_content_length:
-            ns = {"max_content_length": limit, "__module__": cls.__module__, "__qualname__": cls.__qualname__}
+            ns = {
+                "max_content_length": limit,
+                "__module__": cls.__module__,
+                "__qualname__": cls.__qualname__,
+            }
             self.request_class = type(cls.__name__, (cls,), ns)
 
     def _register_static(self) -> None:
@@ -290,7 +301,9 @@ class Digwebs:
         target = inspect.unwrap(fn)
         code = getattr(target, "__code__", None)
         template = getattr(fn, "__digwebs_view__", None)
-        renders = "view" if template else "json" if getattr(fn, "__digwebs_api__", False) else "other"
+        renders = (
+            "view" if template else "json" if getattr(fn, "__digwebs_api__", False) else "other"
+        )
         ordered = sorted(self._middleware, key=lambda e: (e.info.order, e.seq))
         chain = [e.info for e in ordered if e.info.prefix is None]
         chain += [e.info for e in ordered if e.info.prefix is not None and e.applies_to(rule.path)]
@@ -341,11 +354,15 @@ class Digwebs:
 
     # -- the request --------------------------------------------------------
 
-    def __call__(self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
+    ) -> t.Iterable[bytes]:
         """WSGI entry; wrap ``app.wsgi_app`` to add WSGI middleware."""
         return self.wsgi_app(environ, start_response)
 
-    def wsgi_app(self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Iterable[bytes]:
+    def wsgi_app(
+        self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
+    ) -> t.Iterable[bytes]:
         if not self._finalized:
             self._finalize()
         # PERF: Request(environ) and RequestContext(app, request), without
@@ -417,7 +434,9 @@ class Digwebs:
         """Turn anything a handler may return into a :class:`Response`."""
         return results.to_response(self, rv, ctx or _cv_ctx.get())
 
-    def _find_error_handler(self, exc: BaseException, code: int | None) -> t.Callable[..., t.Any] | None:
+    def _find_error_handler(
+        self, exc: BaseException, code: int | None
+    ) -> t.Callable[..., t.Any] | None:
         handlers = self.error_handlers
         if not handlers:
             return None
@@ -476,7 +495,9 @@ class Digwebs:
 
         return TestClient(self)
 
-    def test_request_context(self, path: str = "/", method: str = "GET", **kwargs: t.Any) -> RequestContext:
+    def test_request_context(
+        self, path: str = "/", method: str = "GET", **kwargs: t.Any
+    ) -> RequestContext:
         """A request context to use in ``with`` outside of a real request."""
         from .testing import build_environ
 
@@ -484,5 +505,3 @@ class Digwebs:
 
     def __repr__(self) -> str:
         return f"<Digwebs {self.root_path!r}>"
-
-

@@ -96,7 +96,6 @@ class RequestContext:
         self.app = app
         self.request = request
 
-
     @property
     def response(self) -> Response:
         """The response being prepared for this request."""
@@ -221,7 +220,11 @@ def _context_attr_proxy(attr: str) -> t.Any:
                 raise _unbound(name) from None
             return getattr(c.request, name)
 
-    cls = type(f"{attr.title()}Proxy", (_ContextAttrProxy,), {"__slots__": (), "__getattribute__": __getattribute__})
+    cls = type(
+        f"{attr.title()}Proxy",
+        (_ContextAttrProxy,),
+        {"__slots__": (), "__getattribute__": __getattribute__},
+    )
     return cls(attr)
 
 

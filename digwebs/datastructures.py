@@ -22,7 +22,9 @@ class MultiDict(dict[str, list[t.Any]]):
     def __setitem__(self, key: str, value: t.Any) -> None:
         dict.__setitem__(self, key, [value])
 
-    def get(self, key: str, default: t.Any = None, type: t.Callable[[t.Any], t.Any] | None = None) -> t.Any:  # type: ignore[override]
+    def get(
+        self, key: str, default: t.Any = None, type: t.Callable[[t.Any], t.Any] | None = None
+    ) -> t.Any:
         """Return the first value of ``key``, converted by ``type`` if given.
 
         A value that ``type`` rejects with :class:`ValueError` gives ``default``.
@@ -103,7 +105,9 @@ class Headers:
 
     __slots__ = ("_list",)
 
-    def __init__(self, items: t.Iterable[tuple[str, str]] | t.Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, items: t.Iterable[tuple[str, str]] | t.Mapping[str, str] | None = None
+    ) -> None:
         self._list: list[tuple[str, str]] = []
         if items:
             pairs = items.items() if isinstance(items, t.Mapping) else items
@@ -228,7 +232,7 @@ class EnvironHeaders(t.Mapping[str, str]):
             raise KeyError(name)
         return t.cast(str, value)
 
-    def get(self, name: str, default: t.Any = None) -> t.Any:  # type: ignore[override]
+    def get(self, name: str, default: t.Any = None) -> t.Any:
         key = _ENVIRON_KEYS.get(name) or self._key(name)
         return self.environ.get(key, default)
 

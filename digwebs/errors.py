@@ -225,7 +225,8 @@ class Redirect(HttpError):
         loc = escape(self.location)
         return (
             "<!doctype html>\n<html lang=en><title>Redirecting...</title>\n"
-            f'<h1>Redirecting...</h1>\n<p>You should be redirected to <a href="{loc}">{loc}</a>.</p>\n'
+            "<h1>Redirecting...</h1>\n"
+            f'<p>You should be redirected to <a href="{loc}">{loc}</a>.</p>\n'
         )
 
 

@@ -54,7 +54,9 @@ class MiddlewareEntry:
         return path == prefix or path == base or path.startswith(base + "/")
 
 
-def describe(fn: t.Callable[..., t.Any], order: int, scope: str, prefix: str | None) -> MiddlewareInfo:
+def describe(
+    fn: t.Callable[..., t.Any], order: int, scope: str, prefix: str | None
+) -> MiddlewareInfo:
     target = inspect.unwrap(fn)
     code = getattr(target, "__code__", None)
     module = getattr(target, "__module__", None) or "?"
@@ -119,7 +121,7 @@ def _link(
         # A short-circuiting middleware may return anything a handler may.
         if not isinstance(rv, ctx.app.response_class):
             rv = to_response(rv, ctx)
-        return rv  # type: ignore[no-any-return]
+        return rv
 
     return link
 

@@ -151,7 +151,7 @@ class Request:
     @property
     def args(self) -> MultiDict:
         """Flask's name for :attr:`query`."""
-        return self.query
+        return self.query  # type: ignore[no-any-return]
 
     headers = _HeadersAttribute()
 
@@ -165,7 +165,10 @@ class Request:
         host = self.environ.get("HTTP_HOST")
         if host:
             return t.cast(str, host)
-        name, port = self.environ.get("SERVER_NAME", "localhost"), str(self.environ.get("SERVER_PORT", ""))
+        name, port = (
+            self.environ.get("SERVER_NAME", "localhost"),
+            str(self.environ.get("SERVER_PORT", "")),
+        )
         if (self.scheme, port) in (("http", "80"), ("https", "443"), ("http", ""), ("https", "")):
             return t.cast(str, name)
         return f"{name}:{port}"
@@ -173,7 +176,8 @@ class Request:
     @cached_property
     def url(self) -> str:
         """The full URL the client asked for."""
-        url = f"{self.scheme}://{self.host}{quote(self.script_root + self.path, safe='/:@!$&()*+,;=-._~')}"
+        path = quote(self.script_root + self.path, safe="/:@!$&()*+,;=-._~")
+        url = f"{self.scheme}://{self.host}{path}"
         return f"{url}?{self.query_string}" if self.query_string else url
 
     @cached_property
@@ -236,7 +240,7 @@ class Request:
                 raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
             return t.cast(bytes, data)
         data = stream.read(length) if length else b""
-        if len(data) < length:  # type: ignore[operator]
+        if len(data) < length:
             raise BadRequest("The request body ended before Content-Length bytes arrived.")
         return t.cast(bytes, data)
 
@@ -301,7 +305,9 @@ class Request:
                     stream_obj.seek(0)
                     files.add(
                         part.name,
-                        FileStorage(stream_obj, part.filename, part.name, part.content_type, part.size),
+                        FileStorage(
+                            stream_obj, part.filename, part.name, part.content_type, part.size
+                        ),
                     )
         except multipart.ParserLimitReached as exc:
             raise PayloadTooLarge(f"The multipart body exceeds a limit: {exc}") from None
@@ -334,4 +340,3 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.url!r}>"
-

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json as _json
 import re
 import typing as t
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http import HTTPStatus
 
@@ -68,11 +68,11 @@ def dump_cookie(
     if max_age is not None:
         parts.append(f"Max-Age={int(max_age)}")
         if expires is None:
-            expires = datetime.now(timezone.utc) + timedelta(seconds=int(max_age))
+            expires = datetime.now(UTC) + timedelta(seconds=int(max_age))
     if expires is not None:
         if isinstance(expires, int | float):
-            expires = datetime.fromtimestamp(expires, timezone.utc)
-        parts.append(f"Expires={format_datetime(expires.astimezone(timezone.utc), usegmt=True)}")
+            expires = datetime.fromtimestamp(expires, UTC)
+        parts.append(f"Expires={format_datetime(expires.astimezone(UTC), usegmt=True)}")
     if domain:
         parts.append(f"Domain={domain}")
     if path:
@@ -118,7 +118,7 @@ class Response:
             self.status_code = status
             self._status: str | None = None
         else:
-            self.status = status  # type: ignore[assignment]
+            self.status = status
         if type(body) is str:
             body = body.encode()
         self.body = body
@@ -145,7 +145,9 @@ class Response:
         resp.body = body
         resp._headers = None
         resp.direct_passthrough = False
-        header_list: list[tuple[str, str]] = [("Content-Type", content_type or cls.default_content_type)]
+        header_list: list[tuple[str, str]] = [
+            ("Content-Type", content_type or cls.default_content_type)
+        ]
         resp._header_list = header_list
         if not headers:
             return resp
@@ -211,7 +213,7 @@ class Response:
         body = self.body
         if isinstance(body, bytes):
             return body
-        data = b"".join(body)
+        data = b"".join(t.cast("t.Iterable[bytes]", body))
         self.body = data
         return data
 
@@ -227,7 +229,9 @@ class Response:
         """
         self.headers.add("Set-Cookie", dump_cookie(name, value, **options))
 
-    def delete_cookie(self, name: str, path: str = "/", domain: str | None = None, **options: t.Any) -> None:
+    def delete_cookie(
+        self, name: str, path: str = "/", domain: str | None = None, **options: t.Any
+    ) -> None:
         """Tell the client to drop cookie ``name`` (same path and domain as set)."""
         self.set_cookie(name, "", max_age=0, expires=0, path=path, domain=domain, **options)
 

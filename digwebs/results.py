@@ -74,7 +74,11 @@ class Endpoint:
         cheaply than an object's ``__call__``; the chain's innermost link runs
         on every request, so it is built once as a closure over fixed values.
         """
-        fn, response_class, from_parts = self.fn, self.response_class, self.response_class._from_parts
+        fn, response_class, from_parts = (
+            self.fn,
+            self.response_class,
+            self.response_class._from_parts,
+        )
         if self.template is not None:
             return self.__call__
         slow = self._convert
@@ -238,7 +242,7 @@ class _StreamWithContext:
             chunk = next(self.iterator)
         finally:
             _cv_ctx.reset(token)
-        return chunk.encode() if isinstance(chunk, str) else chunk  # type: ignore[no-any-return]
+        return chunk.encode() if isinstance(chunk, str) else chunk
 
     def close(self) -> None:
         close = getattr(self.iterable, "close", None)
@@ -250,7 +254,9 @@ class _StreamWithContext:
                 _cv_ctx.reset(token)
 
 
-def finish(ctx: RequestContext, resp: Response, start_response: t.Callable[..., t.Any]) -> t.Iterable[bytes]:
+def finish(
+    ctx: RequestContext, resp: Response, start_response: t.Callable[..., t.Any]
+) -> t.Iterable[bytes]:
     """Hand status and headers to the server and return the body iterable."""
     code = resp.status_code
     headers = resp._header_list
@@ -258,7 +264,9 @@ def finish(ctx: RequestContext, resp: Response, start_response: t.Callable[..., 
     head = ctx.request.environ["REQUEST_METHOD"] == "HEAD"
     if code < 200 or code == 204 or code == 304:
         # These responses never carry a body, nor a type or length for one.
-        headers[:] = [(k, v) for k, v in headers if k.lower() not in ("content-type", "content-length")]
+        headers[:] = [
+            (k, v) for k, v in headers if k.lower() not in ("content-type", "content-length")
+        ]
         close = getattr(body, "close", None)
         if close is not None:
             close()
@@ -301,7 +309,11 @@ def prefers_json(ctx: RequestContext) -> bool:
 
 
 def call_error_handler(
-    app: Digwebs, ctx: RequestContext, handler: t.Callable[..., t.Any], exc: BaseException, code: int
+    app: Digwebs,
+    ctx: RequestContext,
+    handler: t.Callable[..., t.Any],
+    exc: BaseException,
+    code: int,
 ) -> Response:
     # A fresh response carrying the error's status: a handler that just
     # returns a page keeps the status without writing (page, 404).
@@ -332,7 +344,11 @@ def error_template(app: Digwebs, code: int) -> str | None:
     if code in cache:
         return cache[code]
     name = f"errors/{code}.html"
-    found = name if os.path.isfile(os.path.join(app.template_folder, "errors", f"{code}.html")) else None
+    found = (
+        name
+        if os.path.isfile(os.path.join(app.template_folder, "errors", f"{code}.html"))
+        else None
+    )
     if not app.config.get("templates_auto_reload"):
         cache[code] = found
     return found

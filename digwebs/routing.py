@@ -360,9 +360,11 @@ class Router:
             short = rule.name.rpartition(".")[2]
             if short != rule.name:
                 prior = self._short_names.get(short, rule)
-                self._short_names[short] = rule if prior is rule or (
-                    prior is not None and prior.endpoint is rule.endpoint
-                ) else None
+                self._short_names[short] = (
+                    rule
+                    if prior is rule or (prior is not None and prior.endpoint is rule.endpoint)
+                    else None
+                )
         return rule
 
     def _set(self, node: _Node, rule: Rule, method: str) -> None:
@@ -435,10 +437,12 @@ class Router:
                     return rule, self._params(rule, values)
                 if len(values) == 1:
                     return rule, {rule.arg_names_t[0]: values[0]}
-                return rule, dict(zip(rule.arg_names_t, values))
+                return rule, dict(zip(rule.arg_names_t, values, strict=True))
         return self._search(method, path, segments)
 
-    def _search(self, method: str, path: str, segments: list[str]) -> tuple[Rule, dict[str, t.Any]] | None:
+    def _search(
+        self, method: str, path: str, segments: list[str]
+    ) -> tuple[Rule, dict[str, t.Any]] | None:
         allowed: set[str] = set()
         values: list[t.Any] = []
         rule = self._walk(self._root, segments, 1, method, values, allowed)
@@ -528,7 +532,9 @@ class Router:
         rule = self._by_name.get(name) or self._short_names.get(name)
         if rule is None:
             if name in self._short_names:
-                raise BuildError(f"route name {name!r} is ambiguous; use the full 'module.function' name")
+                raise BuildError(
+                    f"route name {name!r} is ambiguous; use the full 'module.function' name"
+                )
             raise BuildError(f"no route is named {name!r}")
         return rule
 

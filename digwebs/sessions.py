@@ -9,9 +9,8 @@ gets an empty session.
 
 from __future__ import annotations
 
-import typing as t
-
 import logging
+import typing as t
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
@@ -63,7 +62,7 @@ class Session(dict[str, t.Any]):
             self.modified = True
         return super().setdefault(key, default)
 
-    def update(self, *args: t.Any, **kwargs: t.Any) -> None:  # type: ignore[override]
+    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().update(*args, **kwargs)
         self.modified = True
 

@@ -37,9 +37,7 @@ def view(template: str) -> t.Callable[[F], F]:
     """
 
     if not isinstance(template, str):
-        raise TypeError(
-            "@view needs the template name: write @view(\"page.html\"), not a bare @view"
-        )
+        raise TypeError('@view needs the template name: write @view("page.html"), not a bare @view')
 
     def mark(fn: F) -> F:
         fn.__digwebs_view__ = template  # type: ignore[attr-defined]
@@ -108,7 +106,7 @@ def render_template(app: Digwebs, name: str, context: t.Mapping[str, t.Any]) -> 
         merged.update(context)
         context = merged
     try:
-        return template.render(context)
+        return str(template.render(context))
     except TemplateNotFound:
         raise
     except jinja2.TemplateNotFound as exc:

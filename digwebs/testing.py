@@ -24,9 +24,7 @@ __all__ = ["TestClient", "TestResponse", "build_environ"]
 Files = t.Mapping[str, t.Any]
 
 
-def _encode_multipart(
-    data: t.Mapping[str, t.Any], files: Files
-) -> tuple[bytes, str]:
+def _encode_multipart(data: t.Mapping[str, t.Any], files: Files) -> tuple[bytes, str]:
     boundary = "digwebs-" + secrets.token_hex(12)
     out = io.BytesIO()
 
@@ -54,7 +52,9 @@ def _encode_multipart(
             content = content.read()
         if isinstance(content, str):
             content = content.encode()
-        content_type = content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        content_type = (
+            content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        )
         part(
             f'Content-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
             f"Content-Type: {content_type}",
@@ -177,7 +177,9 @@ class TestClient:
         environ = build_environ(path, method, headers=headers, **kwargs)
         captured: dict[str, t.Any] = {}
 
-        def start_response(status: str, response_headers: list[tuple[str, str]], exc_info: t.Any = None) -> t.Callable[[bytes], None]:
+        def start_response(
+            status: str, response_headers: list[tuple[str, str]], exc_info: t.Any = None
+        ) -> t.Callable[[bytes], None]:
             captured["status"], captured["headers"] = status, response_headers
             return lambda data: None
 
