@@ -8,7 +8,10 @@ process id:
 * ``raw``     -- ``gunicorn`` (stock worker class) serving a hand-written WSGI app;
 * ``flask``   -- ``gunicorn`` (stock worker class) serving the same routes in Flask;
 * ``digwebs`` -- ``digwebs serve`` serving a digwebs project with the same routes
-  (``--env production``: no access log, no blocking monitor).
+  (``--env production``: no access log, no blocking monitor);
+* ``serve-raw`` -- ``digwebs serve`` serving the raw WSGI app: what the
+  command itself costs (its gevent worker's per-request yield), apart from
+  the framework.
 
 The table gives requests/s, p50, p99 and errors (socket errors plus non-2xx
 answers) per contender, digwebs' ratio to raw measured in the same run, and
@@ -170,7 +173,7 @@ class Row:
     worker_connections: int = 1000
     duration_factor: float = 1.0
     min_duration: float = 0.0
-    contenders: tuple[str, ...] = ("raw", "flask", "digwebs")
+    contenders: tuple[str, ...] = ("raw", "flask", "digwebs", "serve-raw")
     ratio_target: float | None = None  # digwebs / raw
     ceiling: float | None = None  # requests/s if every connection is always busy
     ceiling_target: float | None = None
@@ -214,7 +217,7 @@ def server_env() -> dict[str, str]:
 
 
 def command(contender: str, row: Row, port: int, apps: Path) -> tuple[list[str], Path]:
-    if contender == "digwebs":
+    if contender in ("digwebs", "serve-raw"):
         cmd = [
             sys.executable, "-m", "digwebs_cli", "serve",
             "--host", "127.0.0.1", "--port", str(port), "--env", "production",
@@ -224,6 +227,8 @@ def command(contender: str, row: Row, port: int, apps: Path) -> tuple[list[str],
             cmd += ["--threads", str(row.threads)]
         if row.workers != "sync":
             cmd += ["--connections", str(row.worker_connections)]
+        if contender == "serve-raw":  # digwebs serve's own cost, without the framework
+            return cmd + ["--app", "raw_app:app"], apps
         return cmd, apps / "digwebs_project"
     module = {"raw": "raw_app:app", "flask": "flask_app:app"}[contender]
     cmd = [
@@ -459,7 +464,7 @@ def judge(row: Row, results: dict[str, Result]) -> None:
 
 
 def print_table(rows: list[Row], all_results: dict[str, dict[str, Result]]) -> None:
-    header = (f"{'row':<18} {'server':<8} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>8}  "
+    header = (f"{'row':<18} {'server':<9} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>8}  "
               f"{'vs raw':<6} {'cpu/req':>9} {'cpu vs raw':>10}  req/s per round")
     print(header)
     print("-" * len(header))
@@ -470,12 +475,12 @@ def print_table(rows: list[Row], all_results: dict[str, dict[str, Result]]) -> N
             if r is None:
                 continue
             if r.failed:
-                print(f"{row.name:<18} {contender:<8} FAILED: {r.failed}")
+                print(f"{row.name:<18} {contender:<9} FAILED: {r.failed}")
                 continue
             ratio = f"{r.ratio_to_raw:.2f}" if r.ratio_to_raw is not None else ""
             rounds = " ".join(f"{x:,}" for x in r.rounds) if len(r.rounds) > 1 else ""
             cpu_ratio = f"{r.cpu_ratio:.2f}" if r.cpu_ratio is not None else ""
-            print(f"{row.name:<18} {contender:<8} {r.rps:>10,.0f} {r.p50_ms:>7.2f}ms "
+            print(f"{row.name:<18} {contender:<9} {r.rps:>10,.0f} {r.p50_ms:>7.2f}ms "
                   f"{r.p99_ms:>7.2f}ms {r.errors:>8}  {ratio:<6} {r.cpu_us:>7.0f}us "
                   f"{cpu_ratio:>10}  {rounds}")
             if r.error_detail:
@@ -501,7 +506,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="interleaved rounds per contender; medians are reported [3]")
     parser.add_argument("--row", action="append", choices=[r.name for r in ROWS],
                         help="run only this row (repeatable)")
-    parser.add_argument("--contender", action="append", choices=["raw", "flask", "digwebs"],
+    parser.add_argument("--contender", action="append",
+                        choices=["raw", "flask", "digwebs", "serve-raw"],
                         help="run only this contender (repeatable)")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads [2]")
     parser.add_argument("--json", type=Path, help="also write the results here")

@@ -209,17 +209,6 @@ def _context_attr_proxy(attr: str) -> t.Any:
             raise _unbound(name) from None
         return getattr(getattr(c, attr), name)
 
-    if attr == "request":
-        # The commonest of all: a plain attribute read instead of getattr().
-        def __getattribute__(self: t.Any, name: str) -> t.Any:  # noqa: F811
-            if name in own:
-                return get_own(self, name)
-            try:
-                c = get_ctx()
-            except LookupError:
-                raise _unbound(name) from None
-            return getattr(c.request, name)
-
     cls = type(
         f"{attr.title()}Proxy",
         (_ContextAttrProxy,),
