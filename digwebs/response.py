@@ -103,7 +103,9 @@ class Response:
     WSGI status string such as ``"201 Created"``.
     """
 
-    __slots__ = ("status_code", "_status", "_header_list", "_headers", "body", "direct_passthrough")
+    # _no_length: True when the headers are known to carry no Content-Length
+    # (so finish() can add one without scanning them).
+    __slots__ = ("status_code", "_status", "_header_list", "_headers", "body", "_no_length")
 
     default_content_type = "text/html; charset=utf-8"
 
@@ -126,7 +128,7 @@ class Response:
             ("Content-Type", content_type or self.default_content_type)
         ]
         self._headers: Headers | None = None
-        self.direct_passthrough = False
+        self._no_length = False
         if headers:
             self.headers.update(headers)
 
@@ -144,7 +146,7 @@ class Response:
         resp._status = None
         resp.body = body
         resp._headers = None
-        resp.direct_passthrough = False
+        resp._no_length = True
         header_list: list[tuple[str, str]] = [
             ("Content-Type", content_type or cls.default_content_type)
         ]
@@ -168,6 +170,8 @@ class Response:
                 header_list[0] = ("Content-Type", value)
             else:
                 header_list.append((name, value))
+                if len(name) == 14:
+                    resp._no_length = resp._no_length and name.lower() != "content-length"
         return resp
 
     @property
@@ -189,6 +193,8 @@ class Response:
     @property
     def headers(self) -> Headers:
         """The response headers (case-insensitive, multi-valued)."""
+        # Whoever holds the view may add a Content-Length: stop vouching.
+        self._no_length = False
         h = self._headers
         if h is None:
             h = self._headers = Headers._wrap(self._header_list)

@@ -272,11 +272,14 @@ def finish(
             close()
         iterable: t.Iterable[bytes] = []
     elif type(body) is bytes:
-        for name, _ in headers:
-            if len(name) == 14 and name.lower() == "content-length":
-                break
-        else:
+        if resp._no_length:
             headers.append(("Content-Length", str(len(body))))
+        else:
+            for name, _ in headers:
+                if len(name) == 14 and name.lower() == "content-length":
+                    break
+            else:
+                headers.append(("Content-Length", str(len(body))))
         iterable = [] if head else [body]
     elif isinstance(body, str):
         data = body.encode()

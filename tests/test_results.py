@@ -272,3 +272,10 @@ def test_unhandled_exception_inside_api_is_json_500(app, caplog):
 def test_api_returning_a_response_keeps_it(app):
     r = call(app, api(lambda: Response(b"raw", content_type="text/plain")))
     assert (r.content_type, r.text) == ("text/plain", "raw")
+
+
+def test_tuple_with_explicit_content_length_sends_it_once(app):
+    app.add_route("/", lambda: (b"abc", 200, {"content-length": "3", "X-A": "1"}))
+    r = app.test_client().get("/")
+    assert r.headers.getlist("Content-Length") == ["3"]
+    assert r.data == b"abc"
