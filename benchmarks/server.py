@@ -470,10 +470,7 @@ def print_table(rows: list[Row], all_results: dict[str, dict[str, Result]]) -> N
     print("-" * len(header))
     for row in rows:
         results = all_results.get(row.name, {})
-        for contender in row.contenders:
-            r = results.get(contender)
-            if r is None:
-                continue
+        for contender, r in results.items():
             if r.failed:
                 print(f"{row.name:<18} {contender:<9} FAILED: {r.failed}")
                 continue
@@ -508,7 +505,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run only this row (repeatable)")
     parser.add_argument("--contender", action="append",
                         choices=["raw", "flask", "digwebs", "serve-raw"],
-                        help="run only this contender (repeatable)")
+                        help="run these contenders (repeatable) instead of the row's own set")
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads [2]")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs")
@@ -555,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         for row in rows:
             duration = max(args.duration * row.duration_factor, row.min_duration)
             rounds = 1 if row.min_duration else args.rounds
-            contenders = [c for c in row.contenders if not args.contender or c in args.contender]
+            contenders = list(args.contender) if args.contender else list(row.contenders)
             results = run_row(row, contenders, work, duration, rounds, args.wrk_threads, logs)
             judge(row, results)
             all_results[row.name] = results
