@@ -130,6 +130,8 @@ def test_app_from_option_environment_and_config(project, monkeypatch):
         "fromconfig:app",
         "config/default.toml [server]",
     )
+    monkeypatch.setenv("DIGWEBS_SERVER__APP", "fromserverenv:app")
+    assert settings_of(run("--print-config"))["app"] == ("fromserverenv:app", "DIGWEBS_SERVER__APP")
     monkeypatch.setenv("DIGWEBS_APP", "fromenv:app")
     assert settings_of(run("--print-config"))["app"] == ("fromenv:app", "DIGWEBS_APP")
     assert settings_of(run("--print-config", "--app", "cli:app"))["app"] == ("cli:app", "--app")
