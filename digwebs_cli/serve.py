@@ -753,6 +753,7 @@ def _gunicorn_classes() -> t.Any:
     from gunicorn import sock as gsock
     from gunicorn.app.base import BaseApplication
     from gunicorn.arbiter import Arbiter
+    from gunicorn.errors import HaltServer
 
     class DigwebsLogger(glogging.Logger):  # type: ignore[misc]
         """gunicorn's logger without the start-up chatter: digwebs prints its own line."""
@@ -809,6 +810,16 @@ def _gunicorn_classes() -> t.Any:
         def handle_int(self) -> None:
             self._stopping("Ctrl-C")
             raise StopIteration
+
+        def stop(self, graceful: bool = True) -> None:
+            # While stopping, reaping a second worker that failed the same way
+            # raises HaltServer again (gunicorn's reap_workers): keep stopping.
+            for _ in range(len(self.WORKERS) + 3):
+                try:
+                    super().stop(graceful)
+                    return
+                except HaltServer:
+                    continue
 
         def halt(self, reason: str | None = None, exit_status: int = 0) -> None:
             if exit_status == self.APP_LOAD_ERROR:

@@ -181,7 +181,8 @@ def test_an_app_that_fails_to_import_is_one_line(model, tmp_path, start_server):
     (tmp_path / "wsgiapp.py").write_text(
         "import os\n\nfrom digwebs import Digwebs\n\nimport no_such_module_here\n"
     )
-    server = start_server(["--workers", model], tmp_path)
+    # two processes: both fail, and the second failure must not show either
+    server = start_server(["--workers", model, "--processes", "2"], tmp_path)
     assert server.wait(timeout=30) == 2, server.log()
     out = server.log()
     assert "Traceback" not in out
