@@ -458,7 +458,13 @@ def judge(row: Row, results: dict[str, Result]) -> None:
                          f"{row.ceiling_target:.0%}) {'PASS' if share >= row.ceiling_target else 'FAIL'}")
     if row.p99_max_ms is not None:
         ok = dw.p99_ms <= row.p99_max_ms
-        dw.checks.append(f"p99 {dw.p99_ms:.1f} ms (max {row.p99_max_ms:g}) {'PASS' if ok else 'FAIL'}")
+        # Little's law: with every connection busy, the mean latency is
+        # connections / throughput; no p99 can be below it
+        mean_ms = row.connections / dw.rps * 1000 if dw.rps else float("inf")
+        p99_raw = f", raw's p99 {raw.p99_ms:.1f} ms" if raw is not None and not raw.failed else ""
+        dw.checks.append(f"p99 {dw.p99_ms:.1f} ms (max {row.p99_max_ms:g}) {'PASS' if ok else 'FAIL'}"
+                         f"; mean latency at this throughput {mean_ms:.1f} ms, p99/mean "
+                         f"{dw.p99_ms / mean_ms:.1f}{p99_raw}")
     if row.zero_errors:
         dw.checks.append(f"errors {dw.errors} (max 0) {'PASS' if dw.errors == 0 else 'FAIL'}")
 
