@@ -73,7 +73,7 @@ WANTED_NOFILE = 20_000
 
 # -- the apps (written to a temporary folder) --------------------------------
 
-RAW_APP = '''\
+RAW_APP = """\
 import time
 
 HELLO = b"Hello, World!"
@@ -90,9 +90,9 @@ def app(environ, start_response):
         return [b"not found"]
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "13")])
     return [HELLO]
-'''
+"""
 
-FLASK_APP = '''\
+FLASK_APP = """\
 import time
 
 from flask import Flask
@@ -115,17 +115,17 @@ def io100():
 def io1000():
     time.sleep(1.0)
     return "Hello, World!", 200, {"Content-Type": "text/plain"}
-'''
+"""
 
-DIGWEBS_APP = '''\
+DIGWEBS_APP = """\
 import os
 
 from digwebs import Digwebs
 
 app = Digwebs(root_path=os.path.dirname(os.path.abspath(__file__))).load()
-'''
+"""
 
-DIGWEBS_CONTROLLER = '''\
+DIGWEBS_CONTROLLER = """\
 import time
 
 from digwebs import get
@@ -146,7 +146,7 @@ def io100():
 def io1000():
     time.sleep(1.0)
     return "Hello, World!"
-'''
+"""
 
 
 def write_apps(folder: Path) -> None:
@@ -182,18 +182,63 @@ class Row:
 
 
 ROWS = [
-    Row("plaintext-gevent", "plaintext, keep-alive, 50 connections, gevent", "/plaintext",
-        "gevent", 1, 50, ratio_target=0.95, p99_max_ms=10.0),
-    Row("plaintext-threads", "plaintext, gthread 8 threads", "/plaintext",
-        "threads", 1, 50, threads=8, ratio_target=0.95),
-    Row("plaintext-sync", "plaintext, sync, 2 processes", "/plaintext",
-        "sync", 2, 50, ratio_target=0.95),
-    Row("io100-gevent", "100 ms I/O handler, 1,000 connections, gevent", "/io100",
-        "gevent", 1, 1000, worker_connections=2000, ceiling=1000 / 0.1, ceiling_target=0.95,
-        p99_max_ms=150.0, zero_errors=True),
-    Row("io1000-gevent", "1 s I/O handler, 5,000 connections, gevent", "/io1000",
-        "gevent", 1, 5000, worker_connections=6000, duration_factor=2.0, min_duration=20.0,
-        contenders=("digwebs",), ceiling=5000 / 1.0, ceiling_target=0.90, zero_errors=True),
+    Row(
+        "plaintext-gevent",
+        "plaintext, keep-alive, 50 connections, gevent",
+        "/plaintext",
+        "gevent",
+        1,
+        50,
+        ratio_target=0.95,
+        p99_max_ms=10.0,
+    ),
+    Row(
+        "plaintext-threads",
+        "plaintext, gthread 8 threads",
+        "/plaintext",
+        "threads",
+        1,
+        50,
+        threads=8,
+        ratio_target=0.95,
+    ),
+    Row(
+        "plaintext-sync",
+        "plaintext, sync, 2 processes",
+        "/plaintext",
+        "sync",
+        2,
+        50,
+        ratio_target=0.95,
+    ),
+    Row(
+        "io100-gevent",
+        "100 ms I/O handler, 1,000 connections, gevent",
+        "/io100",
+        "gevent",
+        1,
+        1000,
+        worker_connections=2000,
+        ceiling=1000 / 0.1,
+        ceiling_target=0.95,
+        p99_max_ms=150.0,
+        zero_errors=True,
+    ),
+    Row(
+        "io1000-gevent",
+        "1 s I/O handler, 5,000 connections, gevent",
+        "/io1000",
+        "gevent",
+        1,
+        5000,
+        worker_connections=6000,
+        duration_factor=2.0,
+        min_duration=20.0,
+        contenders=("digwebs",),
+        ceiling=5000 / 1.0,
+        ceiling_target=0.90,
+        zero_errors=True,
+    ),
 ]
 
 GUNICORN_CLASS = {"gevent": "gevent", "threads": "gthread", "sync": "sync"}
@@ -219,9 +264,20 @@ def server_env() -> dict[str, str]:
 def command(contender: str, row: Row, port: int, apps: Path) -> tuple[list[str], Path]:
     if contender in ("digwebs", "serve-raw"):
         cmd = [
-            sys.executable, "-m", "digwebs_cli", "serve",
-            "--host", "127.0.0.1", "--port", str(port), "--env", "production",
-            "--workers", row.workers, "--processes", str(row.processes),
+            sys.executable,
+            "-m",
+            "digwebs_cli",
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--env",
+            "production",
+            "--workers",
+            row.workers,
+            "--processes",
+            str(row.processes),
         ]
         if row.workers == "threads":
             cmd += ["--threads", str(row.threads)]
@@ -232,10 +288,20 @@ def command(contender: str, row: Row, port: int, apps: Path) -> tuple[list[str],
         return cmd, apps / "digwebs_project"
     module = {"raw": "raw_app:app", "flask": "flask_app:app"}[contender]
     cmd = [
-        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-        "--worker-class", GUNICORN_CLASS[row.workers], "--workers", str(row.processes),
-        "--log-level", "warning", "--no-control-socket",
-        "--backlog", str(max(2048, row.worker_connections)),
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        GUNICORN_CLASS[row.workers],
+        "--workers",
+        str(row.processes),
+        "--log-level",
+        "warning",
+        "--no-control-socket",
+        "--backlog",
+        str(max(2048, row.worker_connections)),
     ]
     if row.workers == "threads":
         cmd += ["--threads", str(row.threads)]
@@ -338,8 +404,12 @@ def parse_wrk(output: str, result: Result) -> None:
         if m := re.search(rf"^\s+{re.escape(pct)}\s+(\S+)", output, re.M):
             setattr(result, attr, _ms(m.group(1)))
     details = []
-    if m := re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output):
-        counts = dict(zip(("connect", "read", "write", "timeout"), map(int, m.groups())))
+    if m := re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    ):
+        counts = dict(
+            zip(("connect", "read", "write", "timeout"), map(int, m.groups()), strict=True)
+        )
         result.errors += sum(counts.values())
         details += [f"{k} {v}" for k, v in counts.items() if v]
     if m := re.search(r"Non-2xx or 3xx responses: (\d+)", output):
@@ -351,8 +421,14 @@ def parse_wrk(output: str, result: Result) -> None:
 def run_wrk(port: int, row: Row, duration: float, wrk_threads: int) -> str:
     threads = min(wrk_threads, row.connections)
     cmd = [
-        "wrk", f"-t{threads}", f"-c{row.connections}", f"-d{int(round(duration))}s",
-        "--latency", "--timeout", "10s", f"http://127.0.0.1:{port}{row.path}",
+        "wrk",
+        f"-t{threads}",
+        f"-c{row.connections}",
+        f"-d{int(round(duration))}s",
+        "--latency",
+        "--timeout",
+        "10s",
+        f"http://127.0.0.1:{port}{row.path}",
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     if proc.returncode != 0:
@@ -360,14 +436,22 @@ def run_wrk(port: int, row: Row, duration: float, wrk_threads: int) -> str:
     return proc.stdout
 
 
-def start_server(contender: str, row: Row, apps: Path, logs: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    contender: str, row: Row, apps: Path, logs: Path
+) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     cmd, cwd = command(contender, row, port, apps)
     log = logs / f"{row.name}-{contender}.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(cmd, cwd=cwd, env=server_env(), stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=server_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     try:
         wait_ready(proc, port, row.path, log)
     except Exception:
@@ -376,8 +460,15 @@ def start_server(contender: str, row: Row, apps: Path, logs: Path) -> tuple[subp
     return proc, port
 
 
-def run_row(row: Row, contenders: list[str], apps: Path, duration: float, rounds: int,
-            wrk_threads: int, logs: Path) -> dict[str, Result]:
+def run_row(
+    row: Row,
+    contenders: list[str],
+    apps: Path,
+    duration: float,
+    rounds: int,
+    wrk_threads: int,
+    logs: Path,
+) -> dict[str, Result]:
     """Start every contender, then drive them in turn, round after round.
 
     Interleaving rounds (in rotating order) spreads any slow drift of a shared
@@ -399,10 +490,13 @@ def run_row(row: Row, contenders: list[str], apps: Path, duration: float, rounds
             for c in live:
                 run_wrk(servers[c][1], warm, 2, wrk_threads)
         for r in range(rounds):
-            order = live[r % len(live):] + live[: r % len(live)] if live else []
+            order = live[r % len(live) :] + live[: r % len(live)] if live else []
             for c in order:
-                print(f"  {row.name}: {c}, round {r + 1}/{rounds} ({duration:g} s)",
-                      file=sys.stderr, flush=True)
+                print(
+                    f"  {row.name}: {c}, round {r + 1}/{rounds} ({duration:g} s)",
+                    file=sys.stderr,
+                    flush=True,
+                )
                 one = Result(row.name, c)
                 try:
                     before = cpu_seconds(servers[c][0].pid)
@@ -431,10 +525,14 @@ def run_row(row: Row, contenders: list[str], apps: Path, duration: float, rounds
     raw_runs = per_round.get("raw", [])
     for c, runs in per_round.items():
         if c != "raw" and raw_runs and len(runs) == len(raw_runs) and not results[c].failed:
-            ratios = [a.rps / b.rps for a, b in zip(runs, raw_runs) if b.rps]
+            ratios = [a.rps / b.rps for a, b in zip(runs, raw_runs, strict=True) if b.rps]
             if ratios:
                 results[c].ratio_to_raw = statistics.median(ratios)
-            cpu = [b.cpu_us / a.cpu_us for a, b in zip(runs, raw_runs) if a.cpu_us and b.cpu_us]
+            cpu = [
+                b.cpu_us / a.cpu_us
+                for a, b in zip(runs, raw_runs, strict=True)
+                if a.cpu_us and b.cpu_us
+            ]
             if cpu:
                 results[c].cpu_ratio = statistics.median(cpu)
     return results
@@ -450,28 +548,36 @@ def judge(row: Row, results: dict[str, Result]) -> None:
     raw = results.get("raw")
     if row.ratio_target is not None and dw.ratio_to_raw is not None:
         ratio = dw.ratio_to_raw
-        dw.checks.append(f"{ratio:.2f} x raw (target {row.ratio_target:.2f}) "
-                         f"{'PASS' if ratio >= row.ratio_target else 'FAIL'}")
+        dw.checks.append(
+            f"{ratio:.2f} x raw (target {row.ratio_target:.2f}) "
+            f"{'PASS' if ratio >= row.ratio_target else 'FAIL'}"
+        )
     if row.ceiling is not None and row.ceiling_target is not None:
         share = dw.rps / row.ceiling
-        dw.checks.append(f"{share:.0%} of ceiling {row.ceiling:,.0f} rps (target "
-                         f"{row.ceiling_target:.0%}) {'PASS' if share >= row.ceiling_target else 'FAIL'}")
+        dw.checks.append(
+            f"{share:.0%} of ceiling {row.ceiling:,.0f} rps (target "
+            f"{row.ceiling_target:.0%}) {'PASS' if share >= row.ceiling_target else 'FAIL'}"
+        )
     if row.p99_max_ms is not None:
         ok = dw.p99_ms <= row.p99_max_ms
         # Little's law: with every connection busy, the mean latency is
         # connections / throughput; no p99 can be below it
         mean_ms = row.connections / dw.rps * 1000 if dw.rps else float("inf")
         p99_raw = f", raw's p99 {raw.p99_ms:.1f} ms" if raw is not None and not raw.failed else ""
-        dw.checks.append(f"p99 {dw.p99_ms:.1f} ms (max {row.p99_max_ms:g}) {'PASS' if ok else 'FAIL'}"
-                         f"; mean latency at this throughput {mean_ms:.1f} ms, p99/mean "
-                         f"{dw.p99_ms / mean_ms:.1f}{p99_raw}")
+        dw.checks.append(
+            f"p99 {dw.p99_ms:.1f} ms (max {row.p99_max_ms:g}) {'PASS' if ok else 'FAIL'}"
+            f"; mean latency at this throughput {mean_ms:.1f} ms, p99/mean "
+            f"{dw.p99_ms / mean_ms:.1f}{p99_raw}"
+        )
     if row.zero_errors:
         dw.checks.append(f"errors {dw.errors} (max 0) {'PASS' if dw.errors == 0 else 'FAIL'}")
 
 
 def print_table(rows: list[Row], all_results: dict[str, dict[str, Result]]) -> None:
-    header = (f"{'row':<18} {'server':<9} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>8}  "
-              f"{'vs raw':<6} {'cpu/req':>9} {'cpu vs raw':>10}  req/s per round")
+    header = (
+        f"{'row':<18} {'server':<9} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>8}  "
+        f"{'vs raw':<6} {'cpu/req':>9} {'cpu vs raw':>10}  req/s per round"
+    )
     print(header)
     print("-" * len(header))
     for row in rows:
@@ -483,13 +589,15 @@ def print_table(rows: list[Row], all_results: dict[str, dict[str, Result]]) -> N
             ratio = f"{r.ratio_to_raw:.2f}" if r.ratio_to_raw is not None else ""
             rounds = " ".join(f"{x:,}" for x in r.rounds) if len(r.rounds) > 1 else ""
             cpu_ratio = f"{r.cpu_ratio:.2f}" if r.cpu_ratio is not None else ""
-            print(f"{row.name:<18} {contender:<9} {r.rps:>10,.0f} {r.p50_ms:>7.2f}ms "
-                  f"{r.p99_ms:>7.2f}ms {r.errors:>8}  {ratio:<6} {r.cpu_us:>7.0f}us "
-                  f"{cpu_ratio:>10}  {rounds}")
+            print(
+                f"{row.name:<18} {contender:<9} {r.rps:>10,.0f} {r.p50_ms:>7.2f}ms "
+                f"{r.p99_ms:>7.2f}ms {r.errors:>8}  {ratio:<6} {r.cpu_us:>7.0f}us "
+                f"{cpu_ratio:>10}  {rounds}"
+            )
             if r.error_detail:
                 print(f"{'':<28}errors: {r.error_detail}")
         dw = results.get("digwebs")
-        for check in (dw.checks if dw else []):
+        for check in dw.checks if dw else []:
             print(f"{'':<28}digwebs: {check}")
     print()
 
@@ -505,36 +613,56 @@ def raise_open_file_limit() -> tuple[int, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run [5]")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="interleaved rounds per contender; medians are reported [3]")
-    parser.add_argument("--row", action="append", choices=[r.name for r in ROWS],
-                        help="run only this row (repeatable)")
-    parser.add_argument("--contender", action="append",
-                        choices=["raw", "flask", "digwebs", "serve-raw"],
-                        help="run these contenders (repeatable) instead of the row's own set")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="interleaved rounds per contender; medians are reported [3]",
+    )
+    parser.add_argument(
+        "--row",
+        action="append",
+        choices=[r.name for r in ROWS],
+        help="run only this row (repeatable)",
+    )
+    parser.add_argument(
+        "--contender",
+        action="append",
+        choices=["raw", "flask", "digwebs", "serve-raw"],
+        help="run these contenders (repeatable) instead of the row's own set",
+    )
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads [2]")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--keep-logs", action="store_true", help="keep the servers' logs")
     args = parser.parse_args(argv)
 
     if shutil.which("wrk") is None:
-        print("wrk is not installed. It is a Debian/Ubuntu package: sudo apt-get install -y wrk "
-              "(on macOS: brew install wrk).", file=sys.stderr)
+        print(
+            "wrk is not installed. It is a Debian/Ubuntu package: sudo apt-get install -y wrk "
+            "(on macOS: brew install wrk).",
+            file=sys.stderr,
+        )
         return 2
     try:
         import flask  # noqa: F401
     except ImportError:
         if not args.contender or "flask" in args.contender:
-            print("Flask is not installed: pip install -e '.[bench]' (or pass --contender "
-                  "raw --contender digwebs).", file=sys.stderr)
+            print(
+                "Flask is not installed: pip install -e '.[bench]' (or pass --contender "
+                "raw --contender digwebs).",
+                file=sys.stderr,
+            )
             return 2
 
     rows = [r for r in ROWS if not args.row or r.name in args.row]
     soft, hard = raise_open_file_limit()
     needed = max(r.connections for r in rows) * 2 + 200
     if soft < needed:
-        print(f"warning: open-file limit {soft} (hard {hard}) is below the {needed} the "
-              "largest row needs; it will show socket errors", file=sys.stderr)
+        print(
+            f"warning: open-file limit {soft} (hard {hard}) is below the {needed} the "
+            "largest row needs; it will show socket errors",
+            file=sys.stderr,
+        )
 
     def version(name: str) -> str:
         try:
@@ -542,11 +670,13 @@ def main(argv: list[str] | None = None) -> int:
         except metadata.PackageNotFoundError:
             return "-"
 
-    print(f"digwebs server benchmark: {platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, gunicorn {version('gunicorn')}, "
-          f"gevent {version('gevent')}, Flask {version('flask')}, wrk -t{args.wrk_threads}, "
-          f"{args.rounds} x {args.duration:g} s per contender and row, open files {soft}, "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"digwebs server benchmark: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, gunicorn {version('gunicorn')}, "
+        f"gevent {version('gevent')}, Flask {version('flask')}, wrk -t{args.wrk_threads}, "
+        f"{args.rounds} x {args.duration:g} s per contender and row, open files {soft}, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     print()
 
     all_results: dict[str, dict[str, Result]] = {}
@@ -571,11 +701,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(
-            {name: {c: asdict(r) for c, r in res.items()} for name, res in all_results.items()},
-            indent=2))
-    failed = any("FAIL" in check for res in all_results.values()
-                 for r in res.values() for check in r.checks)
+        args.json.write_text(
+            json.dumps(
+                {name: {c: asdict(r) for c, r in res.items()} for name, res in all_results.items()},
+                indent=2,
+            )
+        )
+    failed = any(
+        "FAIL" in check for res in all_results.values() for r in res.values() for check in r.checks
+    )
     return 1 if failed else 0
 
 

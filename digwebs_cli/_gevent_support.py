@@ -39,7 +39,11 @@ from gunicorn.workers.ggevent import GeventWorker
 # the monitor is on)
 _SERVING: dict[int, str] = {}
 _LAST_REPORT: list[t.Any] = [0, 0.0]
-_SERVER_PARTS = (os.sep + "gunicorn" + os.sep, os.sep + "gevent" + os.sep, os.sep + "digwebs_cli" + os.sep)
+_SERVER_PARTS = (
+    os.sep + "gunicorn" + os.sep,
+    os.sep + "gevent" + os.sep,
+    os.sep + "digwebs_cli" + os.sep,
+)
 
 
 class DigwebsGeventWorker(GeventWorker):  # type: ignore[misc]

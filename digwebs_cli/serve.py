@@ -36,7 +36,6 @@ import dataclasses
 import difflib
 import errno
 import functools
-import glob
 import json
 import math
 import mmap
@@ -332,7 +331,9 @@ def resolve_settings(
     if "access_log" not in converted:
         settings.access_log = env == "development"
     if "warn_blocking" not in converted:
-        settings.warn_blocking = 100.0 if env == "development" and settings.workers == "gevent" else 0
+        settings.warn_blocking = (
+            100.0 if env == "development" and settings.workers == "gevent" else 0
+        )
     for key in _KEYS:
         sources.setdefault(key, "default")
     return settings
@@ -357,7 +358,10 @@ def gevent_problem() -> str | None:
         numbers = tuple(int(p) for p in (version.split(".") + ["0", "0"])[:3] if p.isdigit())
         if len(numbers) == 3 and numbers < GEVENT_MIN_VERSION:
             wanted = ".".join(map(str, GEVENT_MIN_VERSION))
-            return f"gevent {version} is too old for gunicorn's gevent worker (needs {wanted}+): {INSTALL_GEVENT}"
+            return (
+                f"gevent {version} is too old for gunicorn's gevent worker "
+                f"(needs {wanted}+): {INSTALL_GEVENT}"
+            )
     if importlib.util.find_spec("packaging") is None:
         # gunicorn's gevent worker imports it (gunicorn[gevent] pulls it in)
         return f"gunicorn's gevent worker needs the 'packaging' package: {INSTALL_GEVENT}"
@@ -375,8 +379,7 @@ def option_problems(settings: Settings) -> list[str]:
     if settings.given("threads") and model != "threads":
         more = " (size a gevent process with --connections)" if model == "gevent" else ""
         problems.append(
-            f"{settings.label('threads')} applies to --workers threads only, "
-            f"not {model}{more}"
+            f"{settings.label('threads')} applies to --workers threads only, not {model}{more}"
         )
     if settings.given("connections") and model == "sync":
         problems.append(
@@ -472,8 +475,10 @@ BLOCKING_DRIVERS: dict[str, tuple[t.Callable[[], bool], str]] = {
         "at the top of wsgiapp.py, before anything connects",
     ),
     "MySQLdb": (
-        lambda: not getattr(sys.modules.get("MySQLdb"), "__digwebs_cooperative__", False)
-        and "pymysql" not in sys.modules,
+        lambda: (
+            not getattr(sys.modules.get("MySQLdb"), "__digwebs_cooperative__", False)
+            and "pymysql" not in sys.modules
+        ),
         "mysqlclient (MySQLdb) waits for MySQL inside C and blocks the gevent loop: "
         "use PyMySQL (pip install pymysql; pure Python, so gevent makes it cooperative), "
         "e.g. call pymysql.install_as_MySQLdb() before MySQLdb is imported",
@@ -578,7 +583,10 @@ def _check_app_in_child(settings: Settings) -> dict[str, t.Any]:
         if line.startswith(_CHECK_MARKER):
             return t.cast(dict[str, t.Any], json.loads(line[len(_CHECK_MARKER) :]))
     last = next((ln for ln in reversed(proc.stderr.splitlines()) if ln.strip()), "")
-    return {"ok": False, "error": f"importing the app crashed the process: {last or proc.returncode}"}
+    return {
+        "ok": False,
+        "error": f"importing the app crashed the process: {last or proc.returncode}",
+    }
 
 
 def run_check(settings: Settings) -> None:
@@ -688,7 +696,11 @@ def reload_patterns(root: Path) -> list[str]:
     environments, node_modules) are left out: the poller stats every file
     every second.
     """
-    patterns = [str(root / "*.py"), str(root / "config" / "*.toml"), str(root / "views" / "**" / "*")]
+    patterns = [
+        str(root / "*.py"),
+        str(root / "config" / "*.toml"),
+        str(root / "views" / "**" / "*"),
+    ]
     skip = {"static", "views", "config", "node_modules", "__pycache__", "build", "dist", "tests"}
     try:
         entries = sorted(os.scandir(root), key=lambda e: e.name)
@@ -871,7 +883,9 @@ def _gunicorn_classes() -> t.Any:
             except DigwebsCliError as exc:
                 return self._load_failed(exc.format_message())
             except BaseException as exc:  # noqa: BLE001 - must never show a traceback
-                return self._load_failed(f"importing {settings.app} failed: {type(exc).__name__}: {exc}")
+                return self._load_failed(
+                    f"importing {settings.app} failed: {type(exc).__name__}: {exc}"
+                )
             if settings.workers == "gevent":
                 for text in blocking_driver_problems():
                     _say(f"digwebs: warning: {text}", err=True)
@@ -1000,38 +1014,94 @@ def _env_names(key: str) -> list[str]:
     context_settings={"max_content_width": 100},
 )
 @click.version_option(package_name="digwebs", prog_name="digwebs")
-@click.option("--app", metavar="MODULE:ATTR", envvar=_env_names("app"),
-              help="The app to serve [default: $DIGWEBS_APP, else wsgiapp:app].")
-@click.option("--host", metavar="HOST", envvar=_env_names("host"),
-              help="Address to listen on [default: 127.0.0.1].")
-@click.option("--port", metavar="PORT", envvar=_env_names("port"),
-              help="Port to listen on [default: 8000].")
-@click.option("--workers", metavar="sync|threads|gevent", envvar=_env_names("workers"),
-              help="Worker model [default: threads].")
-@click.option("--processes", metavar="N", envvar=_env_names("processes"),
-              help="Worker processes [default: 1].")
-@click.option("--threads", metavar="N", envvar=_env_names("threads"),
-              help="Threads per process, --workers threads only [default: 8].")
-@click.option("--connections", metavar="N", envvar=_env_names("connections"),
-              help="Concurrent connections per process (gevent, threads) [default: 1000].")
-@click.option("--timeout", metavar="S", envvar=_env_names("timeout"),
-              help="Restart a worker silent for S seconds; 0 = never [default: 30].")
-@click.option("--graceful-timeout", metavar="S", envvar=_env_names("graceful_timeout"),
-              help="On shutdown, how long requests in flight may take [default: 30].")
-@click.option("--reload/--no-reload", default=None, envvar=_env_names("reload"),
-              help="Restart workers when Python files, views or config change.")
-@click.option("--env", metavar="development|production",
-              envvar=["DIGWEBS_SERVE_ENV", "DIGWEBS_ENV"],
-              help="Environment: picks config/<env>.toml; DIGWEBS_ENV for the app [default: development].")
-@click.option("--access-log/--no-access-log", default=None, envvar=_env_names("access_log"),
-              help="Log every request [default: on in development].")
-@click.option("--warn-blocking", metavar="MS", envvar=_env_names("warn_blocking"),
-              help="gevent: report a greenlet that blocks the loop for more than MS ms, "
-                   "with its stack; 0 = off [default: 100 in development, off in production].")
-@click.option("--check", is_flag=True, envvar=_env_names("check"),
-              help="Validate settings, worker model and app, then exit without serving.")
-@click.option("--print-config", is_flag=True, envvar=_env_names("print_config"),
-              help="Show the effective settings and where each came from, then exit.")
+@click.option(
+    "--app",
+    metavar="MODULE:ATTR",
+    envvar=_env_names("app"),
+    help="The app to serve [default: $DIGWEBS_APP, else wsgiapp:app].",
+)
+@click.option(
+    "--host",
+    metavar="HOST",
+    envvar=_env_names("host"),
+    help="Address to listen on [default: 127.0.0.1].",
+)
+@click.option(
+    "--port", metavar="PORT", envvar=_env_names("port"), help="Port to listen on [default: 8000]."
+)
+@click.option(
+    "--workers",
+    metavar="sync|threads|gevent",
+    envvar=_env_names("workers"),
+    help="Worker model [default: threads].",
+)
+@click.option(
+    "--processes",
+    metavar="N",
+    envvar=_env_names("processes"),
+    help="Worker processes [default: 1].",
+)
+@click.option(
+    "--threads",
+    metavar="N",
+    envvar=_env_names("threads"),
+    help="Threads per process, --workers threads only [default: 8].",
+)
+@click.option(
+    "--connections",
+    metavar="N",
+    envvar=_env_names("connections"),
+    help="Concurrent connections per process (gevent, threads) [default: 1000].",
+)
+@click.option(
+    "--timeout",
+    metavar="S",
+    envvar=_env_names("timeout"),
+    help="Restart a worker silent for S seconds; 0 = never [default: 30].",
+)
+@click.option(
+    "--graceful-timeout",
+    metavar="S",
+    envvar=_env_names("graceful_timeout"),
+    help="On shutdown, how long requests in flight may take [default: 30].",
+)
+@click.option(
+    "--reload/--no-reload",
+    default=None,
+    envvar=_env_names("reload"),
+    help="Restart workers when Python files, views or config change.",
+)
+@click.option(
+    "--env",
+    metavar="development|production",
+    envvar=["DIGWEBS_SERVE_ENV", "DIGWEBS_ENV"],
+    help="Environment: picks config/<env>.toml; DIGWEBS_ENV for the app [default: development].",
+)
+@click.option(
+    "--access-log/--no-access-log",
+    default=None,
+    envvar=_env_names("access_log"),
+    help="Log every request [default: on in development].",
+)
+@click.option(
+    "--warn-blocking",
+    metavar="MS",
+    envvar=_env_names("warn_blocking"),
+    help="gevent: report a greenlet that blocks the loop for more than MS ms, "
+    "with its stack; 0 = off [default: 100 in development, off in production].",
+)
+@click.option(
+    "--check",
+    is_flag=True,
+    envvar=_env_names("check"),
+    help="Validate settings, worker model and app, then exit without serving.",
+)
+@click.option(
+    "--print-config",
+    is_flag=True,
+    envvar=_env_names("print_config"),
+    help="Show the effective settings and where each came from, then exit.",
+)
 @click.pass_context
 def serve_command(ctx: click.Context, **params: t.Any) -> None:
     """Serve the project in the current folder under gunicorn.

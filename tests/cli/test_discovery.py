@@ -186,9 +186,7 @@ def test_digwebs_app_is_returned_loaded(tmp_path):
 
 
 def test_cwd_is_put_on_sys_path(tmp_path):
-    (tmp_path / "dsc_here.py").write_text(
-        "def app(environ, start_response):\n    return []\n"
-    )
+    (tmp_path / "dsc_here.py").write_text("def app(environ, start_response):\n    return []\n")
     assert callable(load_app("dsc_here:app", tmp_path))
     assert sys.path[0] == str(tmp_path)
 

@@ -159,7 +159,11 @@ def test_unknown_config_key_is_a_warning(project):
         (("--port", "70000"), "", "--port must be from 0 to 65535"),
         (("--processes", "0"), "", "--processes must be from 1 to 1024"),
         (("--env", "staging"), "", "unknown environment 'staging'"),
-        (("--workers", "gevent", "--threads", "4"), "", "--threads applies to --workers threads only"),
+        (
+            ("--workers", "gevent", "--threads", "4"),
+            "",
+            "--threads applies to --workers threads only",
+        ),
         (("--workers", "sync", "--connections", "50"), "", "--connections does not apply"),
         (("--reload", "--env", "production"), "", "--reload is for development"),
         (("--warn-blocking", "50"), "", "--warn-blocking watches the gevent event loop"),

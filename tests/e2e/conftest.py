@@ -134,7 +134,16 @@ def generated_project(tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("generated")
     home = tmp_path_factory.mktemp("home")
     proc = subprocess.run(
-        [sys.executable, "-m", "digwebs_cli", "new", "site", "--no-input", "--output-dir", str(base)],
+        [
+            sys.executable,
+            "-m",
+            "digwebs_cli",
+            "new",
+            "site",
+            "--no-input",
+            "--output-dir",
+            str(base),
+        ],
         env=child_env(HOME=str(home)),
         capture_output=True,
         text=True,
