@@ -799,7 +799,7 @@ def _gunicorn_classes() -> t.Any:
 
         def start(self) -> None:
             app = self.app
-            if app.listener is not None and not self.LISTENERS:
+            if app.listener is not None and not self.LISTENERS:  # type: ignore[has-type]
                 fd = os.dup(app.listener.fileno())
                 name = app.listener.getsockname()
                 sock_type = gsock._sock_type(name)
@@ -998,7 +998,7 @@ def _source_of(ctx: click.Context, name: str, envvars: t.Sequence[str]) -> str |
     source = ctx.get_parameter_source(name)
     if source is click.core.ParameterSource.COMMANDLINE:
         param = next(p for p in ctx.command.params if p.name == name)
-        return t.cast(str, param.opts[0])
+        return str(param.opts[0])
     if source is click.core.ParameterSource.ENVIRONMENT:
         return next((v for v in envvars if os.environ.get(v) is not None), envvars[0])
     return None
@@ -1103,7 +1103,7 @@ def _env_names(key: str) -> list[str]:
     help="Show the effective settings and where each came from, then exit.",
 )
 @click.pass_context
-def serve_command(ctx: click.Context, **params: t.Any) -> None:
+def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
     """Serve the project in the current folder under gunicorn.
 
     \b
