@@ -33,7 +33,7 @@ io100-gevent       100 ms handler, 1000 connections, gevent   95% of 1000/0.1 s,
 io1000-gevent      1 s handler, 5000 connections, gevent      90% of 5000/1 s, 0 errors
 =================  =========================================  ============================
 
-Run:  .venv/bin/python benchmarks/server.py [--duration 5] [--rounds 3] [--row NAME ...]
+Run:  .venv/bin/python benchmarks/server.py [--duration 4] [--rounds 5] [--row NAME ...]
                                              [--contender raw|flask|digwebs ...]
                                              [--json out.json]
 Needs wrk (Debian package: ``apt-get install -y wrk``) and Flask
@@ -612,12 +612,12 @@ def raise_open_file_limit() -> tuple[int, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run [5]")
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per wrk run [4]")
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
-        help="interleaved rounds per contender; medians are reported [3]",
+        default=5,
+        help="interleaved rounds per contender; medians are reported [5]",
     )
     parser.add_argument(
         "--row",
