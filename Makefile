@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= gevent
 
-.PHONY: demo test venv bench clean
+.PHONY: demo test venv bench bench-server clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) benchmarks/inproc.py
+
+# Real servers under load: needs wrk (apt-get install -y wrk).
+bench-server: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) benchmarks/server.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
