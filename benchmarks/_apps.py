@@ -538,6 +538,28 @@ class BottleApps:
 # flask
 # --------------------------------------------------------------------------
 
+def _tuple_route_handler(i, kind):
+    """Handler for route i of route_table, returning (body, status, headers).
+
+    Flask and digwebs accept the same handler shape, so both use these.
+    """
+    text = {"Content-Type": "text/plain; charset=utf-8"}
+    if kind in (KIND_STATIC0, KIND_STATIC2):
+        data = _static_text(i).encode()
+
+        def static():
+            return data, 200, text
+        return static
+    if kind == KIND_USERS:
+        def users(user):
+            return _users_text(user, i), 200, text
+        return users
+
+    def issues(owner, repo, number):
+        return _issues_text(owner, repo, number, i), 200, text
+    return issues
+
+
 class FlaskApps:
     name = "flask"
 
@@ -566,23 +588,7 @@ class FlaskApps:
             return json_item(item_id)
 
     def _add_routes(self, app, n):
-        text = {"Content-Type": "text/plain; charset=utf-8"}
-
-        def make(i, kind):
-            if kind in (KIND_STATIC0, KIND_STATIC2):
-                data = _static_text(i).encode()
-
-                def static():
-                    return data, 200, text
-                return static
-            if kind == KIND_USERS:
-                def users(user):
-                    return _users_text(user, i), 200, text
-                return users
-
-            def issues(owner, repo, number):
-                return _issues_text(owner, repo, number, i), 200, text
-            return issues
+        make = _tuple_route_handler
 
         for i, kind, rule in route_table(n, "flask"):
             app.add_url_rule(rule, endpoint=f"r{i}", view_func=make(i, kind), methods=["GET"])
@@ -681,23 +687,7 @@ class DigwebsApps:
             return json_item(item_id)
 
     def _add_routes(self, app, n):
-        text = {"Content-Type": "text/plain; charset=utf-8"}
-
-        def make(i, kind):
-            if kind in (KIND_STATIC0, KIND_STATIC2):
-                data = _static_text(i).encode()
-
-                def static():
-                    return data, 200, text
-                return static
-            if kind == KIND_USERS:
-                def users(user):
-                    return _users_text(user, i), 200, text
-                return users
-
-            def issues(owner, repo, number):
-                return _issues_text(owner, repo, number, i), 200, text
-            return issues
+        make = _tuple_route_handler
 
         for i, kind, rule in route_table(n, "digwebs"):
             app.get(rule)(self._named(make(i, kind), f"r{i}"))
