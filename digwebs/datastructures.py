@@ -17,7 +17,10 @@ class MultiDict(dict[str, list[t.Any]]):
     """
 
     def __getitem__(self, key: str) -> t.Any:
-        return dict.__getitem__(self, key)[0]
+        try:
+            return dict.__getitem__(self, key)[0]
+        except KeyError:
+            raise _missing(key) from None
 
     def __setitem__(self, key: str, value: t.Any) -> None:
         dict.__setitem__(self, key, [value])
@@ -64,6 +67,13 @@ class MultiDict(dict[str, list[t.Any]]):
 
     def __repr__(self) -> str:
         return f"MultiDict({list(self.items(multi=True))!r})"
+
+
+def _missing(key: str, what: str = "field") -> KeyError:
+    # Imported here: errors -> response -> datastructures would be a cycle.
+    from .errors import BadRequestKeyError
+
+    return BadRequestKeyError(key, what)
 
 
 def parse_qs(qs: str) -> MultiDict:
@@ -229,7 +239,7 @@ class EnvironHeaders(t.Mapping[str, str]):
     def __getitem__(self, name: str) -> str:
         value = self.environ.get(self._key(name))
         if value is None:
-            raise KeyError(name)
+            raise _missing(name, "header")
         return t.cast(str, value)
 
     def get(self, name: str, default: t.Any = None) -> t.Any:

@@ -17,6 +17,7 @@ from .response import Response, status_line
 __all__ = [
     "HttpError",
     "BadRequest",
+    "BadRequestKeyError",
     "Unauthorized",
     "Forbidden",
     "NotFound",
@@ -95,6 +96,20 @@ class HttpError(Exception):
 class BadRequest(HttpError):
     code = 400
     description = "The browser (or proxy) sent a request that this server could not understand."
+
+
+class BadRequestKeyError(BadRequest, KeyError):
+    """400 for ``request.form["x"]`` (or query, header) when the client sent no ``x``.
+
+    Also a :class:`KeyError`, so ``except KeyError`` in handlers still works.
+    """
+
+    def __init__(self, key: str, what: str = "field") -> None:
+        self.key = key
+        super().__init__(f"The request has no {what} {key!r}, which this URL requires.")
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.description}"
 
 
 class Unauthorized(HttpError):

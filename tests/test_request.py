@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 
 import pytest
@@ -267,3 +268,25 @@ def test_max_content_length_applies_in_test_request_context_too(tmp_path):
     with app.test_request_context("/", "POST", data=b"x" * 101):
         with pytest.raises(PayloadTooLarge):
             _ = request.body
+
+
+@pytest.mark.parametrize(
+    ("read", "missing"),
+    [
+        (lambda r: r.form["title"], "field 'title'"),
+        (lambda r: r.query["page"], "field 'page'"),
+        (lambda r: r.headers["X-Token"], "header 'X-Token'"),
+    ],
+)
+def test_missing_request_key_is_400_not_500(tmp_path, read, missing):
+    app = Digwebs(tmp_path, debug=False)
+    app.add_route("/", lambda: read(request), ["POST"])
+    r = app.test_client().post("/", data={"other": "1"})
+    assert r.status_code == 400
+    assert html.escape(missing) in r.text
+
+
+def test_missing_request_key_is_still_a_key_error(app):
+    with app.test_request_context("/"):
+        with pytest.raises(KeyError):
+            request.query["absent"]
