@@ -2,8 +2,8 @@
 
 Named by import path in the gunicorn configuration
 (``digwebs_cli._gevent_support.DigwebsGeventWorker``) and never imported by
-``digwebs_cli.serve`` itself. gunicorn's worker monkey-patches the standard
-library when the worker process starts and only then imports the app.
+the ``digwebs serve`` modules themselves. gunicorn's worker monkey-patches the
+standard library when the worker process starts and only then imports the app.
 
 Two things differ from gunicorn's own ``GeventWorker``:
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import click.testing
 import pytest
 
-from digwebs_cli import serve
+from digwebs_cli import blocking_drivers, serve_settings
 from digwebs_cli.main import cli
 
 APPS = Path(__file__).resolve().parent.parent / "apps"
@@ -283,7 +283,7 @@ def test_blocking_driver_table_checks_mysqlclient(monkeypatch):
     import types
 
     monkeypatch.setitem(sys.modules, "MySQLdb", types.ModuleType("MySQLdb"))
-    problems = serve.blocking_driver_problems()
+    problems = blocking_drivers.blocking_driver_problems()
     assert any("mysqlclient (MySQLdb)" in p and "PyMySQL" in p for p in problems)
 
 
@@ -291,7 +291,7 @@ def test_reload_watches_project_files_not_virtualenvs(tmp_path):
     for folder in ("controllers", "models", "static", "venv", ".venv", "node_modules"):
         (tmp_path / folder).mkdir()
     (tmp_path / "venv" / "pyvenv.cfg").write_text("home = /usr\n")
-    patterns = serve.reload_patterns(tmp_path)
+    patterns = serve_settings.reload_patterns(tmp_path)
     joined = "\n".join(patterns)
     assert str(tmp_path / "controllers" / "**" / "*.py") in patterns
     assert str(tmp_path / "models" / "**" / "*.py") in patterns

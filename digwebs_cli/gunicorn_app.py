@@ -1,0 +1,324 @@
+"""Running ``digwebs serve``: the listening socket and the gunicorn application.
+
+The socket is bound in the master before gunicorn starts; gunicorn's own
+sync, gthread or (subclassed) gevent workers then serve it, run
+programmatically through a ``gunicorn.app.base.BaseApplication`` subclass.
+The app is imported in every worker, never in the master; the first worker
+to load it prints the start-up line.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import mmap
+import os
+import signal
+import socket
+import sys
+import typing as t
+
+from digwebs_cli.blocking_drivers import blocking_driver_problems
+from digwebs_cli.errors import DigwebsCliError
+from digwebs_cli.serve_settings import Settings, gunicorn_options
+
+# --------------------------------------------------------------------------
+# Listening socket
+
+
+def bind_socket(settings: Settings) -> socket.socket:
+    """Bind and listen on host:port in the master, before gunicorn starts.
+
+    A port in use (or any other failure) is a one-line error here, and
+    gunicorn is handed the bound socket, so there is no race between this
+    check and the real bind.
+    """
+    where = f"{settings.host}:{settings.port}"
+    try:
+        infos = socket.getaddrinfo(
+            settings.host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror as exc:
+        raise DigwebsCliError(
+            f"cannot listen on {settings.label('host')} {settings.host!r}: {exc.strerror}"
+        ) from None
+    family, socktype, proto, _, address = infos[0]
+    sock = socket.socket(family, socktype, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+        sock.listen(max(2048, settings.connections))
+    except OSError as exc:
+        sock.close()
+        raise DigwebsCliError(_bind_error(settings, where, exc)) from None
+    settings.port = sock.getsockname()[1]
+    return sock
+
+
+def _bind_error(settings: Settings, where: str, exc: OSError) -> str:
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"port {settings.port} on {settings.host} is already in use: stop the other "
+            "server, or pick another port with --port"
+        )
+    if exc.errno == errno.EACCES:
+        return (
+            f"not allowed to listen on {where}: ports below 1024 need root; "
+            "use a higher --port (e.g. 8000) behind a proxy"
+        )
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"cannot listen on {where}: {settings.host} is not an address of this machine"
+    return f"cannot listen on {where}: {exc.strerror or exc}"
+
+
+# --------------------------------------------------------------------------
+# The gunicorn application, arbiter and logger (built on first use, so that
+# `digwebs --help` does not import gunicorn)
+
+# The worker process's gunicorn Worker object (set by the post_fork hook).
+_WORKER: t.Any = None
+
+
+def _post_fork(server: t.Any, worker: t.Any) -> None:
+    global _WORKER
+    _WORKER = worker
+
+
+def _post_worker_init(worker: t.Any) -> None:
+    # Ctrl-C in a terminal signals the whole process group, workers included:
+    # make SIGINT as graceful as SIGTERM (a second Ctrl-C makes the master quit
+    # at once). gunicorn's default is to drop requests in flight.
+    signal.signal(signal.SIGINT, worker.handle_exit)
+
+
+@functools.cache
+def _gunicorn_classes() -> t.Any:
+    from gunicorn import glogging
+    from gunicorn import sock as gsock
+    from gunicorn.app.base import BaseApplication
+    from gunicorn.arbiter import Arbiter
+    from gunicorn.errors import HaltServer
+
+    class DigwebsLogger(glogging.Logger):  # type: ignore[misc]
+        """gunicorn's logger without the start-up chatter: digwebs prints its own line."""
+
+        _KEEP_INFO = ("Worker reloading", "Autorestarting worker")
+        _DROP_WARNING = ("Reloader is on",)
+
+        def info(self, msg: str, *args: t.Any, **kwargs: t.Any) -> None:
+            if isinstance(msg, str) and msg.startswith(self._KEEP_INFO):
+                self.error_log.info(msg, *args, **kwargs)
+
+        def warning(self, msg: str, *args: t.Any, **kwargs: t.Any) -> None:
+            if isinstance(msg, str) and msg.startswith(self._DROP_WARNING):
+                return
+            self.error_log.warning(msg, *args, **kwargs)
+
+        def error(self, msg: str, *args: t.Any, **kwargs: t.Any) -> None:
+            # a worker that could not import the app: the master reports it as
+            # one line (DigwebsArbiter.halt); say nothing twice
+            if (
+                isinstance(msg, str)
+                and msg.startswith("Worker (pid:")
+                and args
+                and args[-1] == Arbiter.APP_LOAD_ERROR
+            ):
+                return
+            self.error_log.error(msg, *args, **kwargs)
+
+    class DigwebsArbiter(Arbiter):  # type: ignore[misc]
+        """gunicorn's arbiter on digwebs' socket, graceful on Ctrl-C."""
+
+        def start(self) -> None:
+            app = self.app
+            if app.listener is not None and not self.LISTENERS:  # type: ignore[has-type]
+                fd = os.dup(app.listener.fileno())
+                name = app.listener.getsockname()
+                sock_type = gsock._sock_type(name)
+                self.LISTENERS = [sock_type(name, self.cfg, self.log, fd=fd)]
+                app.listener.close()
+                app.listener = None
+            super().start()
+
+        def _stopping(self, why: str) -> None:
+            grace = self.cfg.graceful_timeout
+            _say(
+                f"digwebs: {why}: finishing requests in flight (up to {grace:g} s); "
+                "press Ctrl-C again to stop at once"
+            )
+
+        def handle_term(self) -> None:
+            self._stopping("SIGTERM")
+            raise StopIteration
+
+        def handle_int(self) -> None:
+            self._stopping("Ctrl-C")
+            raise StopIteration
+
+        def stop(self, graceful: bool = True) -> None:
+            # While stopping, reaping a second worker that failed the same way
+            # raises HaltServer again (gunicorn's reap_workers): keep stopping.
+            for _ in range(len(self.WORKERS) + 3):
+                try:
+                    super().stop(graceful)
+                    return
+                except HaltServer:
+                    continue
+
+        def halt(self, reason: str | None = None, exit_status: int = 0) -> None:
+            if exit_status == self.APP_LOAD_ERROR:
+                message = self.app.read_load_error()
+                if message:
+                    if hasattr(self, "_stop_control_server"):
+                        self._stop_control_server()
+                    self.stop()
+                    raise DigwebsCliError(message)
+            super().halt(reason, exit_status)
+
+    class DigwebsApplication(BaseApplication):  # type: ignore[misc]
+        """Runs the project's app under gunicorn; the app is imported in each worker."""
+
+        def __init__(self, settings: Settings, listener: socket.socket | None) -> None:
+            self.settings = settings
+            self.listener = listener
+            self.digwebs_warn_blocking_ms = settings.warn_blocking
+            # a worker that fails to import the app writes why here (the master reads it)
+            self._error_r, self._error_w = os.pipe()
+            os.set_blocking(self._error_r, False)
+            # one token: the first worker to load the app prints the start line
+            self._token_r, self._token_w = os.pipe()
+            os.set_blocking(self._token_r, False)
+            os.write(self._token_w, b"1")
+            # set to 1 once any worker has loaded the app (shared across forks)
+            self._booted = mmap.mmap(-1, 1)
+            super().__init__(usage=None, prog="digwebs serve")
+
+        def load_config(self) -> None:
+            options = gunicorn_options(self.settings)
+            options.update(
+                logger_class=DigwebsLogger,
+                post_fork=_post_fork,
+                post_worker_init=_post_worker_init,
+            )
+            for key, value in options.items():
+                if key in self.cfg.settings:  # e.g. control_socket_disable: gunicorn 25.1+
+                    self.cfg.set(key, value)
+
+        # -- in the worker ------------------------------------------------
+
+        def load(self) -> t.Any:
+            from digwebs_cli.discovery import load_app
+
+            settings = self.settings
+            try:
+                app = load_app(settings.app, settings.cwd)
+            except DigwebsCliError as exc:
+                return self._load_failed(exc.format_message())
+            except BaseException as exc:  # noqa: BLE001 - must never show a traceback
+                return self._load_failed(
+                    f"importing {settings.app} failed: {type(exc).__name__}: {exc}"
+                )
+            if settings.workers == "gevent":
+                for text in blocking_driver_problems():
+                    _say(f"digwebs: warning: {text}", err=True)
+            self._booted[0] = 1
+            try:
+                first = os.read(self._token_r, 1)
+            except BlockingIOError:
+                first = b""
+            if first:
+                extra = ", reload on" if settings.reload else ""
+                _say(
+                    f"digwebs: serving {settings.app} at {settings.url} ({settings.workers}: "
+                    f"{settings.concurrency()}; {settings.env}{extra}). Ctrl-C to stop"
+                )
+            return app
+
+        def _load_failed(self, message: str) -> t.Any:
+            from gunicorn.arbiter import Arbiter
+
+            if self.settings.reload and self._booted[0]:
+                # a change broke the app: keep the server up, show the error,
+                # and wait for the next change (the reloader is watching)
+                _say(f"digwebs: reload failed: {message}", err=True)
+                return _failed_app(message)
+            data = (message.replace("\n", " ") + "\n").encode()[:4000]
+            try:
+                os.write(self._error_w, data)
+            except OSError:
+                pass
+            raise SystemExit(Arbiter.APP_LOAD_ERROR)
+
+        # -- in the master -------------------------------------------------
+
+        def read_load_error(self) -> str:
+            try:
+                data = os.read(self._error_r, 65536)
+            except BlockingIOError:
+                return ""
+            lines = data.decode(errors="replace").splitlines()
+            return lines[0] if lines else ""
+
+        def run(self) -> None:
+            master = os.getpid()
+            try:
+                DigwebsArbiter(self).run()
+            except SystemExit as exc:
+                if os.getpid() != master:
+                    # a worker process leaving (gunicorn has cleaned up): exit
+                    # here, not through the caller's stack, which belongs to
+                    # the master (click, or a test runner that called us)
+                    for stream in (sys.stdout, sys.stderr):
+                        try:
+                            stream.flush()
+                        except (OSError, ValueError):
+                            pass
+                    code = exc.code
+                    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+                code = exc.code
+                if code in (0, None):
+                    _say("digwebs: stopped")
+                    return
+                message = self.read_load_error()
+                if message:
+                    raise DigwebsCliError(message) from None
+                raise DigwebsCliError(
+                    f"the server stopped: {_exit_reason(code)} (see the log above)"
+                ) from None
+
+    return DigwebsApplication
+
+
+def _exit_reason(code: t.Any) -> str:
+    if code == 3:
+        return "a worker failed to boot"
+    if code == 4:
+        return "the app failed to load"
+    return f"exit status {code}"
+
+
+def _failed_app(message: str) -> t.Callable[..., t.Any]:
+    body = (
+        f"digwebs: the app failed to load after a change:\n{message}\n\n"
+        "Fix it and save the file again: the server reloads by itself.\n"
+    ).encode()
+
+    def failed(environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> list[bytes]:
+        start_response(
+            "500 Internal Server Error",
+            [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+        )
+        return [body]
+
+    return failed
+
+
+def _say(text: str, err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except (OSError, ValueError):
+        pass

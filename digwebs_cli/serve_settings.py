@@ -1,0 +1,399 @@
+"""The settings of ``digwebs serve``: the :class:`Settings` dataclass and its resolution.
+
+Settings, highest priority first:
+
+1. the command line;
+2. ``DIGWEBS_SERVE_<OPTION>`` environment variables, one per option
+   (``DIGWEBS_SERVE_PORT=9000``, ``DIGWEBS_SERVE_WORKERS=gevent``), plus
+   ``DIGWEBS_APP`` for ``--app`` and ``DIGWEBS_ENV`` for ``--env``;
+3. ``DIGWEBS_SERVER__<KEY>`` variables, the runtime config's own override of
+   a ``[server]`` key (``DIGWEBS_SERVER__PORT=9000``, see digwebs.config);
+4. the ``[server]`` table of ``config/<env>.toml``, then of
+   ``config/default.toml`` (keys: the option names with ``_``: ``port``,
+   ``workers``, ``access_log``, ``warn_blocking``, ...);
+5. built-in defaults.
+
+Also what they translate to in gunicorn's terms, and ``--print-config``,
+which shows the result and where each value came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+import os
+import tomllib
+import typing as t
+from pathlib import Path
+
+import click
+
+from digwebs_cli.errors import DigwebsCliError
+
+# --------------------------------------------------------------------------
+# Settings
+
+ENVIRONMENTS = ("development", "production")
+WORKER_MODELS = ("sync", "threads", "gevent")
+WORKER_CLASSES = {
+    "sync": "sync",
+    "threads": "gthread",
+    "gevent": "digwebs_cli._gevent_support.DigwebsGeventWorker",
+}
+_WORKER_ALIASES = {
+    "gthread": "threads",
+    "thread": "threads",
+    "threaded": "threads",
+    "greenlet": "gevent",
+    "greenlets": "gevent",
+    "async": "gevent",
+}
+ENV_PREFIX = "DIGWEBS_SERVE_"
+CONFIG_ENV_PREFIX = "DIGWEBS_SERVER__"  # digwebs.config's override of [server] keys
+
+# name -> built-in default (None: depends on other settings, see _defaults)
+_KEYS = (
+    "app",
+    "host",
+    "port",
+    "workers",
+    "processes",
+    "threads",
+    "connections",
+    "timeout",
+    "graceful_timeout",
+    "keepalive",
+    "reload",
+    "access_log",
+    "warn_blocking",
+)
+
+
+@dataclasses.dataclass
+class Settings:
+    """The effective settings of one ``digwebs serve`` run."""
+
+    cwd: Path
+    env: str
+    app: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: str = "threads"
+    processes: int = 1
+    threads: int = 8
+    connections: int = 1000
+    timeout: float = 30.0
+    graceful_timeout: float = 30.0
+    keepalive: float = 2.0
+    reload: bool = False
+    access_log: bool = True
+    warn_blocking: float = 0.0  # milliseconds, 0 = off
+    # setting name -> where its value came from ("--port", "DIGWEBS_SERVE_PORT",
+    # "config/default.toml [server]", "default")
+    sources: dict[str, str] = dataclasses.field(default_factory=dict)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+
+    def given(self, name: str) -> bool:
+        """Whether *name* was set by the user (not a built-in default)."""
+        return self.sources.get(name, "default") != "default"
+
+    def label(self, name: str) -> str:
+        """How to name setting *name* in a message: as the user set it."""
+        source = self.sources.get(name, "default")
+        if source.startswith("--") or source.startswith("DIGWEBS_"):
+            return source
+        if source == "default":
+            return "--" + name.replace("_", "-")
+        return f"{name} in {source}"
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def concurrency(self) -> str:
+        procs = f"{self.processes} process{'es' if self.processes != 1 else ''}"
+        if self.workers == "sync":
+            return f"{procs}, 1 request at a time each"
+        if self.workers == "threads":
+            return f"{procs} x {self.threads} thread{'s' if self.threads != 1 else ''}"
+        return f"{procs} x {self.connections} connections"
+
+
+def _to_int(settings_label: str, value: t.Any, low: int, high: int | None = None) -> int:
+    if isinstance(value, bool):
+        raise DigwebsCliError(f"{settings_label} must be a whole number, not {value!r}")
+    try:
+        number = int(str(value).strip()) if not isinstance(value, int) else value
+    except ValueError:
+        raise DigwebsCliError(f"{settings_label} must be a whole number, not {value!r}") from None
+    if number < low or (high is not None and number > high):
+        bound = f"from {low} to {high}" if high is not None else f"{low} or more"
+        raise DigwebsCliError(f"{settings_label} must be {bound}, not {number}")
+    return number
+
+
+def _to_float(settings_label: str, value: t.Any, low: float = 0.0) -> float:
+    if isinstance(value, bool):
+        raise DigwebsCliError(f"{settings_label} must be a number, not {value!r}")
+    try:
+        number = float(value) if isinstance(value, (int, float)) else float(str(value).strip())
+    except ValueError:
+        raise DigwebsCliError(f"{settings_label} must be a number, not {value!r}") from None
+    if number < low or number != number:
+        raise DigwebsCliError(f"{settings_label} must be {low:g} or more, not {number:g}")
+    return number
+
+
+def _to_bool(settings_label: str, value: t.Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise DigwebsCliError(f"{settings_label} must be true or false, not {value!r}")
+
+
+def _to_warn_blocking(settings_label: str, value: t.Any) -> float:
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("off", "false")):
+        return 0.0
+    return _to_float(settings_label, value)
+
+
+def _to_workers(settings_label: str, value: t.Any) -> str:
+    text = str(value).strip().lower()
+    if text in WORKER_MODELS:
+        return text
+    hint = _WORKER_ALIASES.get(text) or next(
+        iter(difflib.get_close_matches(text, WORKER_MODELS, n=1)), None
+    )
+    did_you_mean = f" (did you mean {hint!r}?)" if hint else ""
+    raise DigwebsCliError(
+        f"unknown worker model {value!r} for {settings_label}{did_you_mean}: "
+        "choose sync, threads or gevent"
+    )
+
+
+def _to_host(settings_label: str, value: t.Any) -> str:
+    text = str(value).strip()
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    if not text or any(c.isspace() for c in text):
+        raise DigwebsCliError(f"{settings_label} must be a host name or address, not {value!r}")
+    return text
+
+
+def _to_app(settings_label: str, value: t.Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise DigwebsCliError(f"{settings_label} must be an import string like wsgiapp:app")
+    return value.strip()
+
+
+_CONVERTERS: dict[str, t.Callable[[str, t.Any], t.Any]] = {
+    "app": _to_app,
+    "host": _to_host,
+    "port": lambda lbl, v: _to_int(lbl, v, 0, 65535),
+    "workers": _to_workers,
+    "processes": lambda lbl, v: _to_int(lbl, v, 1, 1024),
+    "threads": lambda lbl, v: _to_int(lbl, v, 1, 10000),
+    "connections": lambda lbl, v: _to_int(lbl, v, 1, 1_000_000),
+    "timeout": _to_float,
+    "graceful_timeout": _to_float,
+    "keepalive": _to_float,
+    "reload": _to_bool,
+    "access_log": _to_bool,
+    "warn_blocking": _to_warn_blocking,
+}
+
+
+def read_server_config(cwd: Path, env: str) -> tuple[dict[str, t.Any], dict[str, str]]:
+    """The merged ``[server]`` tables of ``config/default.toml`` and ``config/<env>.toml``.
+
+    Read with :mod:`tomllib` in the master process: the app is never imported
+    there. Returns the values and, for each, the file it came from.
+    """
+    values: dict[str, t.Any] = {}
+    sources: dict[str, str] = {}
+    for name in ("default.toml", f"{env}.toml"):
+        path = cwd / "config" / name
+        if not path.is_file():
+            continue
+        rel = f"config/{name}"
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise DigwebsCliError(f"{rel} is not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise DigwebsCliError(f"cannot read {rel}: {exc.strerror}") from None
+        table = data.get("server", {})
+        if not isinstance(table, dict):
+            raise DigwebsCliError(f"{rel}: server must be a table ([server]), not a value")
+        for key, value in table.items():
+            values[key] = value
+            sources[key] = f"{rel} [server]"
+    # the runtime's own override of config keys: DIGWEBS_SERVER__PORT=9000
+    for name, raw in os.environ.items():
+        if name.startswith(CONFIG_ENV_PREFIX) and len(name) > len(CONFIG_ENV_PREFIX):
+            key = name[len(CONFIG_ENV_PREFIX) :].lower()
+            try:
+                values[key] = tomllib.loads(f"v = {raw}")["v"]
+            except tomllib.TOMLDecodeError:
+                values[key] = raw
+            sources[key] = name
+    return values, sources
+
+
+def resolve_settings(
+    cwd: Path,
+    cli_values: dict[str, t.Any],
+    cli_sources: dict[str, str],
+    env: str,
+    env_source: str,
+) -> Settings:
+    """Merge defaults < config/default.toml < config/<env>.toml < env vars < command line.
+
+    *cli_values* holds what click parsed (from the command line or a
+    ``DIGWEBS_SERVE_*`` variable), *cli_sources* where each came from.
+    """
+    from digwebs_cli.discovery import find_import_string
+
+    config_values, config_sources = read_server_config(cwd, env)
+    merged: dict[str, t.Any] = {}
+    sources: dict[str, str] = {"env": env_source}
+    warnings: list[str] = []
+    for key, value in config_values.items():
+        if key not in _KEYS:
+            hint = next(iter(difflib.get_close_matches(key, _KEYS, n=1)), None)
+            did_you_mean = f" (did you mean {hint!r}?)" if hint else ""
+            warnings.append(
+                f"unknown setting {key!r} in {config_sources[key]}{did_you_mean} is ignored"
+            )
+            continue
+        merged[key] = value
+        sources[key] = config_sources[key]
+    for key, value in cli_values.items():
+        if value is not None:
+            merged[key] = value
+            sources[key] = cli_sources[key]
+
+    converted: dict[str, t.Any] = {}
+    probe = Settings(cwd=cwd, env=env, app="", sources=sources)
+    for key, value in merged.items():
+        converted[key] = _CONVERTERS[key](probe.label(key), value)
+
+    # the app: --app / DIGWEBS_SERVE_APP, then DIGWEBS_APP, then [server] app, then wsgiapp.py
+    app_option = converted.pop("app", None)
+    from_config = sources.get("app", "").endswith("[server]") or sources.get("app", "").startswith(
+        CONFIG_ENV_PREFIX
+    )
+    if app_option is not None and from_config:
+        if os.environ.get("DIGWEBS_APP", "").strip():
+            app_option = None  # the environment wins over the config file
+            sources["app"] = "DIGWEBS_APP"
+    elif app_option is None:
+        sources["app"] = (
+            "DIGWEBS_APP" if os.environ.get("DIGWEBS_APP", "").strip() else "wsgiapp.py"
+        )
+    app = find_import_string(app_option, cwd)
+
+    settings = Settings(cwd=cwd, env=env, app=app, sources=sources, warnings=warnings)
+    for key, value in converted.items():
+        setattr(settings, key, value)
+    # defaults that depend on the environment and the worker model
+    if "access_log" not in converted:
+        settings.access_log = env == "development"
+    if "warn_blocking" not in converted:
+        settings.warn_blocking = (
+            100.0 if env == "development" and settings.workers == "gevent" else 0
+        )
+    for key in _KEYS:
+        sources.setdefault(key, "default")
+    return settings
+
+
+# --------------------------------------------------------------------------
+# --print-config
+
+
+def gunicorn_options(settings: Settings) -> dict[str, t.Any]:
+    """The gunicorn settings *settings* translate to."""
+    model = settings.workers
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    options: dict[str, t.Any] = {
+        "bind": [f"{host}:{settings.port}"],
+        "workers": settings.processes,
+        "worker_class": WORKER_CLASSES[model],
+        "threads": settings.threads if model == "threads" else 1,
+        "worker_connections": settings.connections,
+        "backlog": max(2048, settings.connections),
+        # gunicorn takes whole seconds
+        "timeout": math.ceil(settings.timeout),
+        "graceful_timeout": math.ceil(settings.graceful_timeout),
+        "keepalive": math.ceil(settings.keepalive),
+        "reload": settings.reload,
+        "reload_extra_files": reload_patterns(settings.cwd) if settings.reload else [],
+        "accesslog": "-" if settings.access_log else None,
+        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
+        "errorlog": "-",
+        "loglevel": "info",
+        "preload_app": False,  # never: under gevent the app must be imported after patching
+        "proc_name": f"digwebs {settings.app}",
+        "control_socket_disable": True,
+        "chdir": str(settings.cwd),
+    }
+    return options
+
+
+def reload_patterns(root: Path) -> list[str]:
+    """Files whose change restarts the workers, besides every imported module.
+
+    Python files of the project (top level and its package folders), views
+    and config. Folders that hold no project code (static files, virtual
+    environments, node_modules) are left out: the poller stats every file
+    every second.
+    """
+    patterns = [
+        str(root / "*.py"),
+        str(root / "config" / "*.toml"),
+        str(root / "views" / "**" / "*"),
+    ]
+    skip = {"static", "views", "config", "node_modules", "__pycache__", "build", "dist", "tests"}
+    try:
+        entries = sorted(os.scandir(root), key=lambda e: e.name)
+    except OSError:
+        entries = []
+    for entry in entries:
+        if not entry.is_dir() or entry.name.startswith(".") or entry.name in skip:
+            continue
+        if (Path(entry.path) / "pyvenv.cfg").exists() or entry.name.endswith(".egg-info"):
+            continue
+        patterns.append(str(Path(entry.path) / "**" / "*.py"))
+    return patterns
+
+
+def print_config(settings: Settings) -> None:
+    click.echo(
+        "digwebs serve: effective settings (command line > DIGWEBS_SERVE_* > "
+        f"DIGWEBS_SERVER__* > config/{settings.env}.toml > config/default.toml > defaults)"
+    )
+    rows = [("app", settings.app), ("env", settings.env)]
+    rows += [(key, getattr(settings, key)) for key in _KEYS if key != "app"]
+    for key, value in rows:
+        shown = value
+        if isinstance(value, float) and value == int(value):
+            shown = int(value)
+        if key == "warn_blocking":
+            shown = f"{shown} ms" if value else "off"
+        click.echo(f"  {key:<17}{str(shown):<24}{settings.sources.get(key, 'default')}")
+    click.echo(f"  {'url':<17}{settings.url}")
+    click.echo("gunicorn settings:")
+    for key, value in gunicorn_options(settings).items():
+        if key in ("reload_extra_files",):
+            value = f"{len(value)} patterns" if value else "[]"
+        click.echo(f"  {key:<24}{value}")
+    for text in settings.warnings:
+        click.echo(f"warning: {text}")
