@@ -67,12 +67,9 @@ def create_environment(app: Digwebs) -> jinja2.Environment:
         g=g,
         current_app=current_app,
     )
-    try:
-        from .sessions import get_flashed_messages
+    from .sessions import get_flashed_messages
 
-        env.globals["get_flashed_messages"] = get_flashed_messages
-    except ImportError:  # pragma: no cover - sessions is part of the package
-        pass
+    env.globals["get_flashed_messages"] = get_flashed_messages
     env.globals.update(app.template_globals)
     env.filters.update(app.template_filters)
     return env
