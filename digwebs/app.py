@@ -59,6 +59,13 @@ class MatchResult:
     params: dict[str, t.Any]
 
 
+def _call_replaced_wsgi_app(
+    app: t.Any, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
+) -> t.Iterable[bytes]:
+    """``app(environ, start_response)`` once ``app.wsgi_app`` was replaced."""
+    return app.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
+
+
 class Digwebs:
     """A digwebs application, and a WSGI callable.
 
@@ -354,12 +361,6 @@ class Digwebs:
 
     # -- the request --------------------------------------------------------
 
-    def __call__(
-        self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
-    ) -> t.Iterable[bytes]:
-        """WSGI entry; wrap ``app.wsgi_app`` to add WSGI middleware."""
-        return self.wsgi_app(environ, start_response)
-
     def wsgi_app(
         self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
     ) -> t.Iterable[bytes]:
@@ -391,6 +392,24 @@ class Digwebs:
             return _finish(ctx, resp, start_response)
         finally:
             _reset_ctx(token)
+
+    # PERF: calling the app is calling wsgi_app, with no extra frame. To add
+    # WSGI middleware, wrap ``app.wsgi_app = Middleware(app.wsgi_app)`` as in
+    # Flask: __setattr__ then routes calls through the replacement.
+    __call__ = wsgi_app
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        object.__setattr__(self, name, value)
+        if name == "wsgi_app":
+            cls = type(self)
+            if "_wsgi_app_replaced" not in cls.__dict__:
+                namespace = {
+                    "__call__": _call_replaced_wsgi_app,
+                    "_wsgi_app_replaced": True,
+                    "__module__": cls.__module__,
+                    "__qualname__": cls.__qualname__,
+                }
+                object.__setattr__(self, "__class__", type(cls.__name__, (cls,), namespace))
 
     def _dispatch(self, ctx: RequestContext) -> Response:
         """Match the route and run its chain: the innermost global link."""

@@ -91,9 +91,15 @@ class _QueryAttribute:
         if obj is None:
             return self
         qs = obj.environ.get("QUERY_STRING", "")
-        if not qs.isascii():
-            qs = _wsgi_decode(qs)
-        value = obj.__dict__["query"] = parse_qs(qs)
+        if "&" in qs or "%" in qs or "+" in qs or not qs.isascii():
+            value = parse_qs(_wsgi_decode(qs))
+        elif qs:
+            # PERF: one plain pair (?limit=10), the commonest query of all.
+            key, _, item = qs.partition("=")
+            value = MultiDict({key: [item]})
+        else:
+            value = MultiDict()
+        obj.__dict__["query"] = value
         return value
 
 

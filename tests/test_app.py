@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import digwebs
-from digwebs import Digwebs, RouteInfo
+from digwebs import Digwebs, RouteInfo, request
 
 
 @pytest.fixture
@@ -314,3 +314,27 @@ def test_url_for_before_the_first_request_does_not_freeze_registration(app):
     assert app.url_for("a") == "/a"
     app.add_route("/b", lambda: "b", name="b")
     assert app.test_client().get("/b").text == "b"
+
+
+def test_wrapping_wsgi_app_routes_calls_through_the_wrapper(app):
+    app.add_route("/", lambda: "inner")
+    seen = []
+    inner = app.wsgi_app
+
+    def outer(environ, start_response):
+        seen.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    app.wsgi_app = outer
+    assert app.test_client().get("/").text == "inner"
+    assert seen == ["/"]
+    assert isinstance(app, Digwebs)
+
+
+def test_query_with_one_pair_or_a_bare_key(app):
+    with app.test_request_context("/?limit=10"):
+        assert request.query.to_dict() == {"limit": "10"}
+    with app.test_request_context("/?flag"):
+        assert request.query.getlist("flag") == [""]
+    with app.test_request_context("/"):
+        assert request.query.to_dict() == {}
