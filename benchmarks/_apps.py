@@ -194,7 +194,7 @@ class RawApps:
 
         return app
 
-    def routes(self, n, extra=None):
+    def routes(self, n):
         static: dict[str, bytes] = {}
         users: dict[str, int] = {}
         issues: dict[str, int] = {}
@@ -299,11 +299,43 @@ class RawApps:
         return app
 
 
+class _FrameworkApps:
+    """The hello, routes, json and notfound builders, shared by the frameworks.
+
+    A framework contender supplies ``_app()`` (a new, empty application) and
+    the route adders ``_add_hello(app)``, ``_add_json(app)`` and
+    ``_add_routes(app, n)``; the notfound app is all three on one application.
+    ``template(views)`` and ``form_post()`` stay with each contender.
+    """
+
+    def hello(self):
+        app = self._app()
+        self._add_hello(app)
+        return app
+
+    def routes(self, n):
+        app = self._app()
+        self._add_routes(app, n)
+        return app
+
+    def json(self):
+        app = self._app()
+        self._add_json(app)
+        return app
+
+    def notfound(self):
+        app = self._app()
+        self._add_hello(app)
+        self._add_json(app)
+        self._add_routes(app, NOTFOUND_ROUTES)
+        return app
+
+
 # --------------------------------------------------------------------------
 # falcon
 # --------------------------------------------------------------------------
 
-class FalconApps:
+class FalconApps(_FrameworkApps):
     name = "falcon"
 
     def _app(self):
@@ -370,21 +402,6 @@ class FalconApps:
                    KIND_USERS: Users, KIND_ISSUES: Issues}[kind](i)
             app.add_route(rule, res)
 
-    def hello(self):
-        app = self._app()
-        self._add_hello(app)
-        return app
-
-    def routes(self, n):
-        app = self._app()
-        self._add_routes(app, n)
-        return app
-
-    def json(self):
-        app = self._app()
-        self._add_json(app)
-        return app
-
     def template(self, views):
         import falcon
 
@@ -397,13 +414,6 @@ class FalconApps:
 
         app = self._app()
         app.add_route("/page", Page())
-        return app
-
-    def notfound(self):
-        app = self._app()
-        self._add_hello(app)
-        self._add_json(app)
-        self._add_routes(app, NOTFOUND_ROUTES)
         return app
 
     def form_post(self):
@@ -424,7 +434,7 @@ class FalconApps:
 # bottle
 # --------------------------------------------------------------------------
 
-class BottleApps:
+class BottleApps(_FrameworkApps):
     name = "bottle"
 
     def _app(self):
@@ -482,21 +492,6 @@ class BottleApps:
         for i, kind, rule in route_table(n, "bottle"):
             app.route(rule, "GET", make(i, kind), name=f"r{i}")
 
-    def hello(self):
-        app = self._app()
-        self._add_hello(app)
-        return app
-
-    def routes(self, n):
-        app = self._app()
-        self._add_routes(app, n)
-        return app
-
-    def json(self):
-        app = self._app()
-        self._add_json(app)
-        return app
-
     def template(self, views):
         import bottle
 
@@ -510,13 +505,6 @@ class BottleApps:
 
         app = self._app()
         app.route("/page", "GET", page)
-        return app
-
-    def notfound(self):
-        app = self._app()
-        self._add_hello(app)
-        self._add_json(app)
-        self._add_routes(app, NOTFOUND_ROUTES)
         return app
 
     def form_post(self):
@@ -560,7 +548,7 @@ def _tuple_route_handler(i, kind):
     return issues
 
 
-class FlaskApps:
+class FlaskApps(_FrameworkApps):
     name = "flask"
 
     def _app(self, **kw):
@@ -593,21 +581,6 @@ class FlaskApps:
         for i, kind, rule in route_table(n, "flask"):
             app.add_url_rule(rule, endpoint=f"r{i}", view_func=make(i, kind), methods=["GET"])
 
-    def hello(self):
-        app = self._app()
-        self._add_hello(app)
-        return app
-
-    def routes(self, n):
-        app = self._app()
-        self._add_routes(app, n)
-        return app
-
-    def json(self):
-        app = self._app()
-        self._add_json(app)
-        return app
-
     def template(self, views):
         from flask import render_template
 
@@ -617,13 +590,6 @@ class FlaskApps:
         def page():
             return render_template(TEMPLATE_NAME, title=TEMPLATE_TITLE, items=TEMPLATE_ITEMS)
 
-        return app
-
-    def notfound(self):
-        app = self._app()
-        self._add_hello(app)
-        self._add_json(app)
-        self._add_routes(app, NOTFOUND_ROUTES)
         return app
 
     def form_post(self):
@@ -643,7 +609,7 @@ class FlaskApps:
 # digwebs (see docs/CONTRACT.md)
 # --------------------------------------------------------------------------
 
-class DigwebsApps:
+class DigwebsApps(_FrameworkApps):
     name = "digwebs"
 
     def __init__(self, root_path: str):
@@ -692,21 +658,6 @@ class DigwebsApps:
         for i, kind, rule in route_table(n, "digwebs"):
             app.get(rule)(self._named(make(i, kind), f"r{i}"))
 
-    def hello(self):
-        app = self._app()
-        self._add_hello(app)
-        return app
-
-    def routes(self, n):
-        app = self._app()
-        self._add_routes(app, n)
-        return app
-
-    def json(self):
-        app = self._app()
-        self._add_json(app)
-        return app
-
     def template(self, views):
         import digwebs
 
@@ -721,13 +672,6 @@ class DigwebsApps:
         def page():
             return render(TEMPLATE_NAME, title=TEMPLATE_TITLE, items=TEMPLATE_ITEMS)
 
-        return app
-
-    def notfound(self):
-        app = self._app()
-        self._add_hello(app)
-        self._add_json(app)
-        self._add_routes(app, NOTFOUND_ROUTES)
         return app
 
     def form_post(self):
