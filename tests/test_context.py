@@ -10,6 +10,7 @@ import textwrap
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 
@@ -128,8 +129,15 @@ def test_context_is_popped_after_a_request_even_when_the_handler_fails(app, clie
 # -- concurrency: threads --------------------------------------------------------
 
 
-def test_concurrent_requests_on_threads_see_only_their_own_objects(app):
-    lock, in_flight = threading.Lock(), [0, 0]  # current, maximum
+def add_who_route(app, sleep):
+    """Route /who: request i stores its X-Rid in g, ctx and a response header,
+    sleeps with *sleep* so that other requests run in between, then answers
+    what g, ctx, the request header and the query parameter q hold.
+
+    Returns [requests in flight, the most seen at once].  Also used by the
+    gevent script, where threading.Lock is the monkey-patched, greenlet-aware one.
+    """
+    lock, in_flight = threading.Lock(), [0, 0]
 
     @app.get("/who")
     def who():
@@ -140,19 +148,26 @@ def test_concurrent_requests_on_threads_see_only_their_own_objects(app):
         with lock:
             in_flight[0] += 1
             in_flight[1] = max(in_flight)
-        time.sleep(0.01 + (int(rid) % 5) * 0.01)  # let the other threads run in between
+        sleep(0.01 + (int(rid) % 5) * 0.01)
         with lock:
             in_flight[0] -= 1
         return json.dumps([g.id, ctx.rid, request.headers["X-Rid"], request.query["q"]])
 
-    def call(i):
-        client = app.test_client()
-        r = client.get("/who", query={"q": str(i)}, headers={"X-Rid": str(i)})
-        return r.headers["X-Seen"], json.loads(r.text)
+    return in_flight
 
+
+def call_who(app, i):
+    """Request i of /who: [its X-Seen header, what the handler saw]; [str(i), [str(i)] * 4]
+    when request i saw only its own objects."""
+    r = app.test_client().get("/who", query={"q": str(i)}, headers={"X-Rid": str(i)})
+    return [r.headers["X-Seen"], json.loads(r.text)]
+
+
+def test_concurrent_requests_on_threads_see_only_their_own_objects(app):
+    in_flight = add_who_route(app, time.sleep)
     with ThreadPoolExecutor(max_workers=100) as pool:
-        results = list(pool.map(call, range(200)))
-    assert results == [(str(i), [str(i)] * 4) for i in range(200)]
+        results = list(pool.map(lambda i: call_who(app, i), range(200)))
+    assert results == [[str(i), [str(i)] * 4] for i in range(200)]
     assert in_flight[1] > 10, "the requests did not overlap"
 
 
@@ -243,36 +258,20 @@ GEVENT_SCRIPT = textwrap.dedent(
 
     import json, sys, tempfile
     import gevent
-    from digwebs import Digwebs, ctx, g, request, response
+    from digwebs import Digwebs, copy_current_request_context, has_request_context, request
+    from test_context import add_who_route, call_who  # run with the tests folder as cwd
 
     app = Digwebs(tempfile.mkdtemp(), debug=False)
-    in_flight = [0, 0]
-
-    @app.get("/who")
-    def who():
-        rid = request.headers["X-Rid"]
-        g.id = rid
-        ctx.rid = rid
-        response.headers["X-Seen"] = rid
-        in_flight[0] += 1
-        in_flight[1] = max(in_flight)
-        gevent.sleep(0.01 + (int(rid) % 5) * 0.01)
-        in_flight[0] -= 1
-        return json.dumps([g.id, ctx.rid, request.headers["X-Rid"], request.query["q"]])
+    in_flight = add_who_route(app, gevent.sleep)
 
     @app.get("/spawn")
     def spawn():
-        from digwebs import copy_current_request_context, has_request_context
         plain = gevent.spawn(has_request_context)
         carried = gevent.spawn(copy_current_request_context(lambda: request.path))
         gevent.joinall([plain, carried], raise_error=True)
         return json.dumps([plain.value, carried.value])
 
-    def call(i):
-        r = app.test_client().get("/who", query={"q": str(i)}, headers={"X-Rid": str(i)})
-        return [r.headers["X-Seen"], json.loads(r.text)]
-
-    greenlets = [gevent.spawn(call, i) for i in range(200)]
+    greenlets = [gevent.spawn(call_who, app, i) for i in range(200)]
     gevent.joinall(greenlets, raise_error=True)
     spawned = json.loads(app.test_client().get("/spawn").text)
     print(json.dumps({
@@ -286,7 +285,11 @@ GEVENT_SCRIPT = textwrap.dedent(
 
 def test_concurrent_requests_on_gevent_greenlets_see_only_their_own_objects():
     proc = subprocess.run(
-        [sys.executable, "-c", GEVENT_SCRIPT], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", GEVENT_SCRIPT],
+        cwd=Path(__file__).parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -208,22 +208,19 @@ def test_autoescape_on_for_markup_templates(tmp_path, name):
     assert text == "<p>&lt;b&gt;bold&lt;/b&gt; &amp; &#39;q&#39;</p>"
 
 
-def test_autoescape_off_for_plain_text_templates(tmp_path):
-    app = make_app(tmp_path, {"mail.txt": "{{ value }}"})
+@pytest.mark.parametrize(
+    "name, source",
+    [
+        ("mail.txt", "{{ value }}"),  # autoescape is off for plain-text templates
+        ("p.html", "{{ value|safe }}"),  # the safe filter opts out in a markup template
+    ],
+    ids=["plain-text-template", "safe-filter"],
+)
+def test_unescaped_output(tmp_path, name, source):
+    app = make_app(tmp_path, {name: source})
 
     @app.get("/p")
-    @view("mail.txt")
-    def page():
-        return {"value": "<b>"}
-
-    assert app.test_client().get("/p").text == "<b>"
-
-
-def test_safe_filter_opts_out_of_escaping(tmp_path):
-    app = make_app(tmp_path, {"p.html": "{{ value|safe }}"})
-
-    @app.get("/p")
-    @view("p.html")
+    @view(name)
     def page():
         return {"value": "<b>"}
 
