@@ -49,7 +49,7 @@ def bind_socket(settings: Settings) -> socket.socket:
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         sock.bind(address)
-        sock.listen(max(2048, settings.connections))
+        sock.listen(settings.backlog)
     except OSError as exc:
         sock.close()
         raise DigwebsCliError(_bind_error(settings, where, exc)) from None

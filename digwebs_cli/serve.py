@@ -14,19 +14,8 @@ The app is imported inside every worker from its import string, never in the
 master process, so under gevent the standard library is monkey-patched before
 the app (and its database driver) is imported.
 
-Settings, highest priority first:
-
-1. the command line;
-2. ``DIGWEBS_SERVE_<OPTION>`` environment variables, one per option
-   (``DIGWEBS_SERVE_PORT=9000``, ``DIGWEBS_SERVE_WORKERS=gevent``), plus
-   ``DIGWEBS_APP`` for ``--app`` and ``DIGWEBS_ENV`` for ``--env``;
-3. ``DIGWEBS_SERVER__<KEY>`` variables, the runtime config's own override of
-   a ``[server]`` key (``DIGWEBS_SERVER__PORT=9000``, see digwebs.config);
-4. the ``[server]`` table of ``config/<env>.toml``, then of
-   ``config/default.toml`` (keys: the option names with ``_``: ``port``,
-   ``workers``, ``access_log``, ``warn_blocking``, ...);
-5. built-in defaults.
-
+Where the settings come from, in which order, is described in
+:mod:`digwebs_cli.serve_settings`;
 ``--print-config`` shows the result and where each value came from.
 """
 
@@ -48,18 +37,23 @@ from digwebs_cli.serve_settings import ENV_PREFIX, ENVIRONMENTS, print_config, r
 # The command
 
 
-def _source_of(ctx: click.Context, name: str, envvars: t.Sequence[str]) -> str | None:
+def _source_of(ctx: click.Context, name: str) -> str | None:
+    """Where option *name* came from: its flag, its environment variable, or None."""
     source = ctx.get_parameter_source(name)
+    param = next(p for p in ctx.command.params if p.name == name)
     if source is click.core.ParameterSource.COMMANDLINE:
-        param = next(p for p in ctx.command.params if p.name == name)
         return str(param.opts[0])
     if source is click.core.ParameterSource.ENVIRONMENT:
+        envvars = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())
         return next((v for v in envvars if os.environ.get(v) is not None), envvars[0])
     return None
 
 
-def _env_names(key: str) -> list[str]:
-    return [ENV_PREFIX + key.upper()]
+def _option(flag: str, help_text: str, **kwargs: t.Any) -> t.Callable[..., t.Any]:
+    """A ``digwebs serve`` option, also read from ``DIGWEBS_SERVE_<OPTION>``."""
+    key = flag.split("/")[0].removeprefix("--").replace("-", "_")
+    kwargs.setdefault("envvar", [ENV_PREFIX + key.upper()])
+    return click.option(flag, help=help_text, **kwargs)
 
 
 @click.command(
@@ -68,93 +62,54 @@ def _env_names(key: str) -> list[str]:
     context_settings={"max_content_width": 100},
 )
 @click.version_option(package_name="digwebs", prog_name="digwebs")
-@click.option(
-    "--app",
-    metavar="MODULE:ATTR",
-    envvar=_env_names("app"),
-    help="The app to serve [default: $DIGWEBS_APP, else wsgiapp:app].",
+@_option(
+    "--app", "The app to serve [default: $DIGWEBS_APP, else wsgiapp:app].", metavar="MODULE:ATTR"
 )
-@click.option(
-    "--host",
-    metavar="HOST",
-    envvar=_env_names("host"),
-    help="Address to listen on [default: 127.0.0.1].",
-)
-@click.option(
-    "--port", metavar="PORT", envvar=_env_names("port"), help="Port to listen on [default: 8000]."
-)
-@click.option(
-    "--workers",
-    metavar="sync|threads|gevent",
-    envvar=_env_names("workers"),
-    help="Worker model [default: threads].",
-)
-@click.option(
-    "--processes",
-    metavar="N",
-    envvar=_env_names("processes"),
-    help="Worker processes [default: 1].",
-)
-@click.option(
-    "--threads",
-    metavar="N",
-    envvar=_env_names("threads"),
-    help="Threads per process, --workers threads only [default: 8].",
-)
-@click.option(
+@_option("--host", "Address to listen on [default: 127.0.0.1].", metavar="HOST")
+@_option("--port", "Port to listen on [default: 8000].", metavar="PORT")
+@_option("--workers", "Worker model [default: threads].", metavar="sync|threads|gevent")
+@_option("--processes", "Worker processes [default: 1].", metavar="N")
+@_option("--threads", "Threads per process, --workers threads only [default: 8].", metavar="N")
+@_option(
     "--connections",
+    "Concurrent connections per process (gevent, threads) [default: 1000].",
     metavar="N",
-    envvar=_env_names("connections"),
-    help="Concurrent connections per process (gevent, threads) [default: 1000].",
 )
-@click.option(
-    "--timeout",
-    metavar="S",
-    envvar=_env_names("timeout"),
-    help="Restart a worker silent for S seconds; 0 = never [default: 30].",
+@_option(
+    "--timeout", "Restart a worker silent for S seconds; 0 = never [default: 30].", metavar="S"
 )
-@click.option(
+@_option(
     "--graceful-timeout",
+    "On shutdown, how long requests in flight may take [default: 30].",
     metavar="S",
-    envvar=_env_names("graceful_timeout"),
-    help="On shutdown, how long requests in flight may take [default: 30].",
 )
-@click.option(
+@_option(
     "--reload/--no-reload",
+    "Restart workers when Python files, views or config change.",
     default=None,
-    envvar=_env_names("reload"),
-    help="Restart workers when Python files, views or config change.",
 )
-@click.option(
+@_option(
     "--env",
+    "Environment: picks config/<env>.toml; DIGWEBS_ENV for the app [default: development].",
     metavar="development|production",
-    envvar=["DIGWEBS_SERVE_ENV", "DIGWEBS_ENV"],
-    help="Environment: picks config/<env>.toml; DIGWEBS_ENV for the app [default: development].",
+    envvar=[ENV_PREFIX + "ENV", "DIGWEBS_ENV"],
 )
-@click.option(
-    "--access-log/--no-access-log",
-    default=None,
-    envvar=_env_names("access_log"),
-    help="Log every request [default: on in development].",
+@_option(
+    "--access-log/--no-access-log", "Log every request [default: on in development].", default=None
 )
-@click.option(
+@_option(
     "--warn-blocking",
-    metavar="MS",
-    envvar=_env_names("warn_blocking"),
-    help="gevent: report a greenlet that blocks the loop for more than MS ms, "
+    "gevent: report a greenlet that blocks the loop for more than MS ms, "
     "with its stack; 0 = off [default: 100 in development, off in production].",
+    metavar="MS",
 )
-@click.option(
-    "--check",
-    is_flag=True,
-    envvar=_env_names("check"),
-    help="Validate settings, worker model and app, then exit without serving.",
+@_option(
+    "--check", "Validate settings, worker model and app, then exit without serving.", is_flag=True
 )
-@click.option(
+@_option(
     "--print-config",
+    "Show the effective settings and where each came from, then exit.",
     is_flag=True,
-    envvar=_env_names("print_config"),
-    help="Show the effective settings and where each came from, then exit.",
 )
 @click.pass_context
 def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
@@ -183,7 +138,7 @@ def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
     show_config = params.pop("print_config")
 
     env_value = params.pop("env")
-    env_source = _source_of(ctx, "env", ["DIGWEBS_SERVE_ENV", "DIGWEBS_ENV"]) or "default"
+    env_source = _source_of(ctx, "env") or "default"
     env = (env_value or "development").strip().lower()
     if env not in ENVIRONMENTS:
         raise DigwebsCliError(
@@ -193,20 +148,18 @@ def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
     cli_values: dict[str, t.Any] = {}
     cli_sources: dict[str, str] = {}
     for key, value in params.items():
-        source = _source_of(ctx, key, _env_names(key))
+        source = _source_of(ctx, key)
         if source is None:
             continue
         cli_values[key] = value
         cli_sources[key] = source
 
     settings = resolve_settings(cwd, cli_values, cli_sources, env, env_source)
-    if not show_config:
-        # without importing anything: the app is imported in the workers only
-        check_module_exists(settings.app, cwd)
-
     if show_config:
         print_config(settings)
         return
+    # without importing anything: the app is imported in the workers only
+    check_module_exists(settings.app, cwd)
     if check:
         run_check(settings)
         return

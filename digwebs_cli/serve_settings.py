@@ -52,23 +52,6 @@ _WORKER_ALIASES = {
 ENV_PREFIX = "DIGWEBS_SERVE_"
 CONFIG_ENV_PREFIX = "DIGWEBS_SERVER__"  # digwebs.config's override of [server] keys
 
-# name -> built-in default (None: depends on other settings, see _defaults)
-_KEYS = (
-    "app",
-    "host",
-    "port",
-    "workers",
-    "processes",
-    "threads",
-    "connections",
-    "timeout",
-    "graceful_timeout",
-    "keepalive",
-    "reload",
-    "access_log",
-    "warn_blocking",
-)
-
 
 @dataclasses.dataclass
 class Settings:
@@ -108,9 +91,19 @@ class Settings:
         return f"{name} in {source}"
 
     @property
-    def url(self) -> str:
+    def address(self) -> str:
+        """``host:port``, an IPv6 host in brackets."""
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.address}"
+
+    @property
+    def backlog(self) -> int:
+        """The listen queue: room for every connection a process may hold."""
+        return max(2048, self.connections)
 
     def concurrency(self) -> str:
         procs = f"{self.processes} process{'es' if self.processes != 1 else ''}"
@@ -207,6 +200,8 @@ _CONVERTERS: dict[str, t.Callable[[str, t.Any], t.Any]] = {
     "access_log": _to_bool,
     "warn_blocking": _to_warn_blocking,
 }
+# the settings a [server] table or an option can give, in --print-config order
+_KEYS = tuple(_CONVERTERS)
 
 
 def read_server_config(cwd: Path, env: str) -> tuple[dict[str, t.Any], dict[str, str]]:
@@ -259,6 +254,7 @@ def resolve_settings(
     *cli_values* holds what click parsed (from the command line or a
     ``DIGWEBS_SERVE_*`` variable), *cli_sources* where each came from.
     """
+    from digwebs_cli.discovery import ENV_VAR as APP_ENV_VAR
     from digwebs_cli.discovery import find_import_string
 
     config_values, config_sources = read_server_config(cwd, env)
@@ -287,17 +283,12 @@ def resolve_settings(
 
     # the app: --app / DIGWEBS_SERVE_APP, then DIGWEBS_APP, then [server] app, then wsgiapp.py
     app_option = converted.pop("app", None)
-    from_config = sources.get("app", "").endswith("[server]") or sources.get("app", "").startswith(
-        CONFIG_ENV_PREFIX
-    )
-    if app_option is not None and from_config:
-        if os.environ.get("DIGWEBS_APP", "").strip():
-            app_option = None  # the environment wins over the config file
-            sources["app"] = "DIGWEBS_APP"
-    elif app_option is None:
-        sources["app"] = (
-            "DIGWEBS_APP" if os.environ.get("DIGWEBS_APP", "").strip() else "wsgiapp.py"
-        )
+    app_source = sources.get("app", "")
+    from_config = app_source.endswith("[server]") or app_source.startswith(CONFIG_ENV_PREFIX)
+    env_app = bool(os.environ.get(APP_ENV_VAR, "").strip())
+    if app_option is None or (from_config and env_app):  # DIGWEBS_APP beats the config
+        app_option = None
+        sources["app"] = APP_ENV_VAR if env_app else "wsgiapp.py"
     app = find_import_string(app_option, cwd)
 
     settings = Settings(cwd=cwd, env=env, app=app, sources=sources, warnings=warnings)
@@ -322,14 +313,13 @@ def resolve_settings(
 def gunicorn_options(settings: Settings) -> dict[str, t.Any]:
     """The gunicorn settings *settings* translate to."""
     model = settings.workers
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
     options: dict[str, t.Any] = {
-        "bind": [f"{host}:{settings.port}"],
+        "bind": [settings.address],
         "workers": settings.processes,
         "worker_class": WORKER_CLASSES[model],
         "threads": settings.threads if model == "threads" else 1,
         "worker_connections": settings.connections,
-        "backlog": max(2048, settings.connections),
+        "backlog": settings.backlog,
         # gunicorn takes whole seconds
         "timeout": math.ceil(settings.timeout),
         "graceful_timeout": math.ceil(settings.graceful_timeout),
@@ -392,7 +382,7 @@ def print_config(settings: Settings) -> None:
     click.echo(f"  {'url':<17}{settings.url}")
     click.echo("gunicorn settings:")
     for key, value in gunicorn_options(settings).items():
-        if key in ("reload_extra_files",):
+        if key == "reload_extra_files":
             value = f"{len(value)} patterns" if value else "[]"
         click.echo(f"  {key:<24}{value}")
     for text in settings.warnings:
