@@ -87,7 +87,7 @@ class Digwebs:
         self.template_folder = os.path.join(self.root_path, "views")
         self.static_folder = os.path.join(self.root_path, "static")
         self.router = Router()
-        self._lookup = self.router.lookup
+        self._lookup: t.Callable[[str, str], t.Any]  # bound in _finalize()
         self.logger = logger
         self.error_handlers: dict[int | type[BaseException], t.Callable[..., t.Any]] = {}
         self.context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
@@ -211,7 +211,7 @@ class Digwebs:
         try:
             for package in ("middlewares", "controllers"):
                 for module in self._import_package(package):
-                    self._register_marked(module, package)
+                    self._register_marked(module)
         finally:
             _cv_loading_app.reset(token)
         return self
@@ -240,7 +240,7 @@ class Digwebs:
             modules.append(importlib.import_module(info.name))
         return modules
 
-    def _register_marked(self, module: t.Any, package: str) -> None:
+    def _register_marked(self, module: t.Any) -> None:
         found = []
         for value in vars(module).values():
             if (
@@ -265,16 +265,12 @@ class Digwebs:
             if self._finalized:
                 return
             self._register_static()
-            ordered = sorted(self._middleware, key=lambda e: (e.info.order, e.seq))
-            global_mw = [e for e in ordered if e.info.prefix is None]
             for rule, fn in self._routes:
-                local = [
-                    e.fn for e in ordered if e.info.prefix is not None and e.applies_to(rule.path)
-                ]
-                local.extend(getattr(fn, "__digwebs_use__", ()))
+                local = [entry_fn for entry_fn, _ in self._route_middleware(rule, fn)]
                 endpoint = results.Endpoint(self, rule, fn).as_function()
                 rule.chain = compose(local, endpoint, self.make_response)
-            self._entry = compose([e.fn for e in global_mw], self._dispatch, self.make_response)
+            global_mw = [e.fn for e in self._ordered_middleware() if e.info.prefix is None]
+            self._entry = compose(global_mw, self._dispatch, self.make_response)
             self._apply_body_limit()
             # The allocation shortcut in wsgi_app only skips __init__ calls
             # that do nothing but store their arguments.
@@ -304,6 +300,22 @@ class Digwebs:
 
         register_static_routes(self)
 
+    def _ordered_middleware(self) -> list[MiddlewareEntry]:
+        """App-level middleware, outermost first (lower order, then registration)."""
+        return sorted(self._middleware, key=lambda e: (e.info.order, e.seq))
+
+    def _route_middleware(
+        self, rule: Rule, fn: t.Callable[..., t.Any]
+    ) -> list[tuple[t.Callable[..., t.Any], MiddlewareInfo]]:
+        """What wraps this route only: prefix middleware, then its ``@use`` list."""
+        chain = [
+            (e.fn, e.info)
+            for e in self._ordered_middleware()
+            if e.info.prefix is not None and e.applies_to(rule.path)
+        ]
+        chain += [(m, describe(m, 0, "route", None)) for m in getattr(fn, "__digwebs_use__", ())]
+        return chain
+
     def _route_info(self, rule: Rule, fn: t.Callable[..., t.Any]) -> RouteInfo:
         target = inspect.unwrap(fn)
         code = getattr(target, "__code__", None)
@@ -311,10 +323,8 @@ class Digwebs:
         renders = (
             "view" if template else "json" if getattr(fn, "__digwebs_api__", False) else "other"
         )
-        ordered = sorted(self._middleware, key=lambda e: (e.info.order, e.seq))
-        chain = [e.info for e in ordered if e.info.prefix is None]
-        chain += [e.info for e in ordered if e.info.prefix is not None and e.applies_to(rule.path)]
-        chain += [describe(m, 0, "route", None) for m in getattr(fn, "__digwebs_use__", ())]
+        chain = [e.info for e in self._ordered_middleware() if e.info.prefix is None]
+        chain += [info for _, info in self._route_middleware(rule, fn)]
         return RouteInfo(
             methods=tuple(sorted(rule.methods)),
             path=rule.path,

@@ -148,15 +148,23 @@ class Headers:
         lname = name.lower()
         return [v for k, v in self._list if k.lower() == lname]
 
+    def _remove(self, name: str, start: int = 0) -> bool:
+        """Drop every header called ``name`` from ``start`` on; tell if any was."""
+        lname = name.lower()
+        tail = self._list[start:]
+        kept = [kv for kv in tail if kv[0].lower() != lname]
+        self._list[start:] = kept
+        return len(kept) != len(tail)
+
     def __setitem__(self, name: str, value: t.Any) -> None:
         value = _check_header_value(name, str(value))
         lname = name.lower()
         lst = self._list
         for i, (key, _) in enumerate(lst):
             if key.lower() == lname:
+                # Replace the first in place (keeping its position), drop the rest.
                 lst[i] = (name, value)
-                # drop any further headers of the same name
-                lst[i + 1 :] = [kv for kv in lst[i + 1 :] if kv[0].lower() != lname]
+                self._remove(name, i + 1)
                 return
         lst.append((name, value))
 
@@ -171,16 +179,12 @@ class Headers:
         self._list.append((name, _check_header_value(name, str(value))))
 
     def __delitem__(self, name: str) -> None:
-        lname = name.lower()
-        before = len(self._list)
-        self._list[:] = [kv for kv in self._list if kv[0].lower() != lname]
-        if len(self._list) == before:
+        if not self._remove(name):
             raise KeyError(name)
 
     def pop(self, name: str, default: t.Any = None) -> t.Any:
         value = self.get(name, default)
-        lname = name.lower()
-        self._list[:] = [kv for kv in self._list if kv[0].lower() != lname]
+        self._remove(name)
         return value
 
     def __contains__(self, name: object) -> bool:
@@ -205,9 +209,6 @@ class Headers:
         pairs = other.items() if isinstance(other, t.Mapping) else other
         for name, value in pairs:
             self[name] = value
-
-    def to_wsgi_list(self) -> list[tuple[str, str]]:
-        return self._list
 
     def __repr__(self) -> str:
         return f"Headers({self._list!r})"

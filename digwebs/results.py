@@ -42,30 +42,12 @@ class Endpoint:
         self.template: str | None = getattr(fn, "__digwebs_view__", None)
         self.as_json: bool = bool(getattr(fn, "__digwebs_api__", False))
         self.response_class = app.response_class
-        rule.is_api = self.as_json  # type: ignore[attr-defined]
+        rule.is_api = self.as_json
 
     def __call__(self, ctx: RequestContext) -> Response:
         params = ctx.params
         rv = self.fn(**params) if params else self.fn()
-        cls = rv.__class__
-        if cls is self.response_class and ctx._response is None:
-            # (With ctx.response in use, to_response keeps its headers and cookies.)
-            return rv  # type: ignore[no-any-return]
-        # PERF: the commonest plain results, built without to_response().
-        if self.template is None and not self.as_json and ctx._response is None:
-            if cls is str:
-                return self.response_class._from_parts(rv.encode(), 200, ())
-            if cls is tuple and len(rv) == 3 and type(rv[1]) is int:
-                body = rv[0]
-                if type(body) is str:
-                    body = body.encode()
-                if type(body) is bytes:
-                    return self.response_class._from_parts(body, rv[1], rv[2] or ())
-        if self.template is not None:
-            return self._render_view(rv, ctx)
-        if self.as_json:
-            return self._to_json(rv, ctx)
-        return to_response(self.app, rv, ctx)
+        return self._convert(rv, ctx)
 
     def as_function(self) -> t.Callable[[RequestContext], Response]:
         """The same as calling this object, as a plain function.
@@ -126,20 +108,10 @@ class Endpoint:
         return to_response(self.app, rv, ctx)
 
     def _render_view(self, rv: t.Any, ctx: RequestContext) -> Response:
-        if isinstance(rv, Response | HttpError):
-            return to_response(self.app, rv, ctx)
-        status = headers = None
-        if type(rv) is tuple:
-            rv, status, headers = _split_tuple(rv)
-        if not isinstance(rv, dict):
-            fn = self.fn
-            raise ViewResultError(
-                f"handler '{fn.__module__}.{fn.__qualname__}' is decorated with "
-                f"@view({self.template!r}) and must return a dict for the template, "
-                f"but returned {type(rv).__name__}"
-            )
-        html = self.app.render_template(t.cast(str, self.template), rv)
-        return to_response(self.app, (html, status, headers), ctx)
+        from .templating import view_result
+
+        result = view_result(self.app, self.fn, t.cast(str, self.template), rv)
+        return to_response(self.app, result, ctx)
 
     def _to_json(self, rv: t.Any, ctx: RequestContext) -> Response:
         if isinstance(rv, Response | HttpError):
@@ -271,22 +243,15 @@ def finish(
         if close is not None:
             close()
         iterable: t.Iterable[bytes] = []
-    elif type(body) is bytes:
-        if resp._no_length:
+    elif type(body) is bytes or isinstance(body, str):
+        if type(body) is not bytes:
+            body = body.encode()  # type: ignore[union-attr]  # (a str: the test above)
+        # An explicit Content-Length is kept, never doubled.
+        if resp._no_length or not any(
+            len(name) == 14 and name.lower() == "content-length" for name, _ in headers
+        ):
             headers.append(("Content-Length", str(len(body))))
-        else:
-            for name, _ in headers:
-                if len(name) == 14 and name.lower() == "content-length":
-                    break
-            else:
-                headers.append(("Content-Length", str(len(body))))
         iterable = [] if head else [body]
-    elif isinstance(body, str):
-        data = body.encode()
-        # As for bytes: an explicit Content-Length is kept, never doubled.
-        if not any(k.lower() == "content-length" for k, _ in headers):
-            headers.append(("Content-Length", str(len(data))))
-        iterable = [] if head else [data]
     else:
         wrapper = ctx.request.environ.get("wsgi.file_wrapper")
         file_body = getattr(body, "wsgi_file", None)
@@ -305,7 +270,7 @@ def finish(
 
 def prefers_json(ctx: RequestContext) -> bool:
     route = ctx.route
-    if route is not None and getattr(route, "is_api", False):
+    if route is not None and route.is_api:
         return True
     accept = ctx.request.environ.get("HTTP_ACCEPT", "")
     return "application/json" in accept and "text/html" not in accept
@@ -347,11 +312,7 @@ def error_template(app: Digwebs, code: int) -> str | None:
     if code in cache:
         return cache[code]
     name = f"errors/{code}.html"
-    found = (
-        name
-        if os.path.isfile(os.path.join(app.template_folder, "errors", f"{code}.html"))
-        else None
-    )
+    found = name if os.path.isfile(os.path.join(app.template_folder, name)) else None
     if not app.config.get("templates_auto_reload"):
         cache[code] = found
     return found
@@ -365,14 +326,21 @@ def http_error_response(
     if isinstance(exc, APIError) or prefers_json(ctx):
         return exc.get_response(as_json=True)
     if not isinstance(exc, Redirect):
-        template = error_template(app, exc.code)
-        if template is not None:
-            html = app.render_template(template, {"error": exc, "code": exc.code})
-            resp = app.response_class(html, exc.code)
+        resp = _error_page(app, exc)
+        if resp is not None:
             for name, value in exc.headers.items():
                 resp.headers[name] = value
             return resp
     return exc.get_response()
+
+
+def _error_page(app: Digwebs, error: HttpError) -> Response | None:
+    """The project's ``views/errors/<code>.html`` page for ``error``, if it has one."""
+    template = error_template(app, error.code)
+    if template is None:
+        return None
+    html = app.render_template(template, {"error": error, "code": error.code})
+    return app.response_class(html, error.code)
 
 
 def internal_error_response(app: Digwebs, ctx: RequestContext, exc: Exception) -> Response:
@@ -383,11 +351,7 @@ def internal_error_response(app: Digwebs, ctx: RequestContext, exc: Exception) -
         error = InternalServerError()
         if prefers_json(ctx):
             return error.get_response(as_json=True)
-        template = error_template(app, 500)
-        if template is not None:
-            html = app.render_template(template, {"error": error, "code": 500})
-            return app.response_class(html, 500)
-        return error.get_response()
+        return _error_page(app, error) or error.get_response()
     except Exception as inner:
         app.logger.error("Rendering the error page failed", exc_info=inner)
         return app.response_class(b"<h1>Internal Server Error</h1>", 500)

@@ -209,20 +209,22 @@ class Rule:
         if not self.methods:
             raise ValueError(f"route {path!r} has no methods")
         self.name = name
-        self.arg_names: list[str] = []
+        # Parameter names in path order (a tuple: matching zips values onto it).
+        self.arg_names: tuple[str, ...] = ()
         # Parsed segments: str for static text, _Segment for dynamic ones.
         self.segments: list[str | _Segment] = []
         self._build_parts: list[str | tuple[str, Converter]] = []
         self.path = self._parse(path, {**DEFAULT_CONVERTERS, **(converters or {})})
         self.is_static = all(isinstance(s, str) for s in self.segments)
-        self.arg_names_t = tuple(self.arg_names)
         # Mixed segments ("<name>.json") yield tuples that need flattening.
         self.has_mixed = any(isinstance(s, _Segment) and s.regex is not None for s in self.segments)
         # Set by the application when it composes the chains.
         self.chain: t.Any = None
+        self.is_api = False
 
     def _parse(self, path: str, converters: t.Mapping[str, type[Converter]]) -> str:
         normalised = []
+        names: list[str] = []
         for raw in path.split("/")[1:]:
             short = _SHORTHAND.match(raw)
             if short:
@@ -246,20 +248,20 @@ class Rule:
                 args = [a.strip() for a in (m.group("args") or "").split(",") if a.strip()]
                 conv = conv_cls(*args)
                 name = m.group("name")
-                if name in self.arg_names:
+                if name in names:
                     raise ValueError(f"parameter {name!r} appears twice in route {path!r}")
-                self.arg_names.append(name)
+                names.append(name)
                 pieces.append(conv)
                 self._build_parts.append((name, conv))
                 pos = m.end()
             if pos < len(raw):
                 pieces.append(raw[pos:])
                 self._build_parts.append(raw[pos:])
-            if "<" in "".join(p for p in pieces if isinstance(p, str)) or ">" in "".join(
-                p for p in pieces if isinstance(p, str)
-            ):
+            text = "".join(p for p in pieces if isinstance(p, str))
+            if "<" in text or ">" in text:
                 raise ValueError(f"malformed parameter in route {path!r}")
             self.segments.append(_Segment(pieces))
+        self.arg_names = tuple(names)
         return "/" + "/".join(normalised)
 
     def build(self, values: t.Mapping[str, t.Any]) -> str:
@@ -281,10 +283,6 @@ class Rule:
         if extra:
             url += "?" + urlencode(extra, doseq=True)
         return url
-
-    @property
-    def shape(self) -> tuple[str, ...]:
-        return tuple(s if isinstance(s, str) else "\0" + s.shape for s in self.segments)
 
     def __repr__(self) -> str:
         return f"<Rule {'|'.join(sorted(self.methods))} {self.path} -> {self.name}>"
@@ -436,8 +434,8 @@ class Router:
                 if rule.has_mixed:
                     return rule, self._params(rule, values)
                 if len(values) == 1:
-                    return rule, {rule.arg_names_t[0]: values[0]}
-                return rule, dict(zip(rule.arg_names_t, values, strict=True))
+                    return rule, {rule.arg_names[0]: values[0]}
+                return rule, dict(zip(rule.arg_names, values, strict=True))
         return self._search(method, path, segments)
 
     def _search(
