@@ -432,9 +432,21 @@ def _rewrite(path: Path, text: str) -> None:
     os.utime(path, (stat.st_atime + 10, stat.st_mtime + 10))
 
 
-def test_templates_reload_when_changed_in_development(tmp_path):
-    app = make_app(tmp_path, {"r.html": "old"})
-    assert app.config.env == "development"
+PRODUCTION = {"env": "production", "secret_key": PRODUCTION_SECRET}
+
+
+@pytest.mark.parametrize(
+    ("config", "env", "after_change"),
+    [
+        ({}, "development", "new"),  # development reloads a changed template
+        (PRODUCTION, "production", "old"),  # production compiles each template once
+        ({**PRODUCTION, "templates_auto_reload": True}, "production", "new"),
+    ],
+    ids=["development-reloads", "production-caches", "production-forced-reload"],
+)
+def test_template_reload_after_a_change(tmp_path, config, env, after_change):
+    app = make_app(tmp_path, {"r.html": "old"}, **config)
+    assert app.config.env == env
 
     @app.get("/r")
     @view("r.html")
@@ -444,35 +456,7 @@ def test_templates_reload_when_changed_in_development(tmp_path):
     client = app.test_client()
     assert client.get("/r").text == "old"
     _rewrite(tmp_path / "views" / "r.html", "new")
-    assert client.get("/r").text == "new"
-
-
-def test_templates_are_cached_in_production(tmp_path):
-    app = make_app(tmp_path, {"r.html": "old"}, env="production", secret_key=PRODUCTION_SECRET)
-
-    @app.get("/r")
-    @view("r.html")
-    def page():
-        return {}
-
-    client = app.test_client()
-    assert client.get("/r").text == "old"
-    _rewrite(tmp_path / "views" / "r.html", "new")
-    assert client.get("/r").text == "old"
-
-
-def test_templates_auto_reload_can_be_forced_on_in_production(tmp_path):
-    app = make_app(
-        tmp_path,
-        {"r.html": "old"},
-        env="production",
-        secret_key=PRODUCTION_SECRET,
-        templates_auto_reload=True,
-    )
-    with app.test_request_context("/"):
-        assert render("r.html") == "old"
-        _rewrite(tmp_path / "views" / "r.html", "new")
-        assert render("r.html") == "new"
+    assert client.get("/r").text == after_change
 
 
 def test_bare_view_without_a_template_name_is_a_clear_error():
