@@ -128,23 +128,22 @@ def check_module_exists(import_string: str, cwd: Path) -> None:
     module_name, _ = split_import_string(import_string)
     if module_name in sys.modules:
         return
+    parts = module_name.split(".")
     search: list[str] | None = [str(cwd), *(p for p in sys.path if p != str(cwd))]
-    spec = None
-    for depth, part in enumerate(module_name.split(".")):
-        fullname = ".".join(module_name.split(".")[: depth + 1])
-        spec = PathFinder.find_spec(fullname, search)
-        if spec is None and depth == 0:
+    for depth in range(len(parts)):
+        spec = PathFinder.find_spec(".".join(parts[: depth + 1]), search)
+        if spec is None and len(parts) == 1:
             try:  # built-in and frozen modules, or anything a meta path hook provides
                 import importlib.util
 
-                if "." not in module_name and importlib.util.find_spec(part) is not None:
+                if importlib.util.find_spec(module_name) is not None:
                     return
             except (ImportError, ValueError):
                 pass
         if spec is None:
             raise DigwebsCliError(_not_found(module_name, cwd))
         search = list(spec.submodule_search_locations or [])
-        if not search and depth < module_name.count("."):
+        if not search and depth < len(parts) - 1:
             raise DigwebsCliError(_not_found(module_name, cwd))
 
 
@@ -205,13 +204,6 @@ def load_app(import_string: str, cwd: Path) -> Digwebs:
 def _import_module(module_name: str, cwd: Path) -> t.Any:
     try:
         return importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        missing = exc.name or ""
-        if missing and (module_name == missing or module_name.startswith(missing + ".")):
-            raise DigwebsCliError(_not_found(module_name, cwd)) from None
-        raise DigwebsCliError(
-            f"importing {module_name!r} failed: {_one_line(exc)} ({_where_raised(exc, cwd)})"
-        ) from None
     except SyntaxError as exc:
         raise DigwebsCliError(
             f"importing {module_name!r} failed: SyntaxError: {exc.msg} "
@@ -220,6 +212,9 @@ def _import_module(module_name: str, cwd: Path) -> t.Any:
     except DigwebsCliError:
         raise
     except (Exception, SystemExit) as exc:  # ImportError and anything the module raised
+        missing = (exc.name or "") if isinstance(exc, ModuleNotFoundError) else ""
+        if missing and (module_name == missing or module_name.startswith(missing + ".")):
+            raise DigwebsCliError(_not_found(module_name, cwd)) from None
         raise DigwebsCliError(
             f"importing {module_name!r} failed: {_one_line(exc)} ({_where_raised(exc, cwd)})"
         ) from None
@@ -264,17 +259,13 @@ def _call_factory(module: t.Any, module_name: str, name: str, cwd: Path) -> tupl
         raise DigwebsCliError(f"{module_name}:{name} is not callable, so it is not an app factory")
     try:
         return factory(), where
-    except TypeError as exc:
-        if _called_with_wrong_arguments(exc):
-            raise DigwebsCliError(
-                f"the app factory {where} needs arguments: {_one_line(exc)}"
-            ) from None
-        raise DigwebsCliError(
-            f"the app factory {where} failed: {_one_line(exc)} ({_where_raised(exc, cwd)})"
-        ) from None
     except DigwebsCliError:
         raise
     except Exception as exc:
+        if isinstance(exc, TypeError) and _called_with_wrong_arguments(exc):
+            raise DigwebsCliError(
+                f"the app factory {where} needs arguments: {_one_line(exc)}"
+            ) from None
         raise DigwebsCliError(
             f"the app factory {where} failed: {_one_line(exc)} ({_where_raised(exc, cwd)})"
         ) from None
@@ -318,10 +309,9 @@ def _check_wsgi(app: t.Any, where: str) -> None:
             f"{where} is a {type(app).__name__}, not a WSGI application "
             "(a callable taking environ and start_response)"
         )
-    target = app if inspect.isfunction(app) or inspect.ismethod(app) else None
-    if target is not None:
+    if inspect.isfunction(app) or inspect.ismethod(app):
         try:
-            inspect.signature(target).bind({}, None)
+            inspect.signature(app).bind({}, None)
         except TypeError:
             raise DigwebsCliError(
                 f"{where} is a function that cannot be called as a WSGI application "

@@ -108,10 +108,9 @@ def _check_child_main() -> None:
             result["kind"] = type(app).__name__
         result["ok"] = True
         if request["workers"] == "gevent":
-            if request.get("worker_import"):
-                import importlib
+            # and what a gevent worker imports besides the app
+            import digwebs_cli._gevent_support  # noqa: F401
 
-                importlib.import_module(request["worker_import"])
             result["blocking"] = blocking_driver_problems()
     except DigwebsCliError as exc:
         result["error"] = exc.format_message()
@@ -132,7 +131,6 @@ def _check_app_in_child(settings: Settings) -> dict[str, t.Any]:
         "app": settings.app,
         "cwd": str(settings.cwd),
         "workers": settings.workers,
-        "worker_import": "digwebs_cli._gevent_support" if settings.workers == "gevent" else None,
     }
     env = dict(os.environ, DIGWEBS_ENV=settings.env)
     try:
@@ -177,9 +175,10 @@ def run_check(settings: Settings) -> None:
     problems = option_problems(settings)
     for text in problems:
         fail(text)
+    gevent_missing = settings.workers == "gevent" and gevent_problem() is not None
     if settings.workers != "gevent":
         ok(f"worker model {settings.workers}: gunicorn's {WORKER_CLASSES[settings.workers]} worker")
-    elif gevent_problem() is None:
+    elif not gevent_missing:
         ok(f"worker model gevent: gunicorn's gevent worker, {settings.connections} connections")
     if not problems:
         ok(f"settings: {settings.concurrency()}, {settings.env}")
@@ -192,7 +191,7 @@ def run_check(settings: Settings) -> None:
         sock.close()
         ok(f"{settings.host}:{settings.port} is free to listen on")
 
-    if settings.workers == "gevent" and gevent_problem() is not None:
+    if gevent_missing:
         warn(f"the app was not imported: a gevent worker cannot run here ({settings.app})")
     else:
         result = _check_app_in_child(settings)
