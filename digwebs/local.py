@@ -258,7 +258,6 @@ _OPERATORS: dict[str, t.Callable[..., t.Any]] = {
     "__getitem__": operator.getitem,
     "__setitem__": operator.setitem,
     "__delitem__": operator.delitem,
-    "__call__": lambda obj, *a, **kw: obj(*a, **kw),
     "__enter__": lambda obj: obj.__enter__(),
     "__exit__": lambda obj, *a: obj.__exit__(*a),
     "__eq__": operator.eq,
@@ -289,8 +288,13 @@ _OPERATORS: dict[str, t.Callable[..., t.Any]] = {
 }
 
 for _name, _op in _OPERATORS.items():
-    if _name == "__call__":
-        setattr(LocalProxy, _name, lambda self, *a, **kw: self._get_current_object()(*a, **kw))
-    else:
-        setattr(LocalProxy, _name, _forward(_op))
+    setattr(LocalProxy, _name, _forward(_op))
 del _name, _op
+
+
+def _call(self: LocalProxy[t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
+    # Calls take keyword arguments, which _forward does not pass on.
+    return self._get_current_object()(*args, **kwargs)
+
+
+LocalProxy.__call__ = _call  # type: ignore[method-assign]
