@@ -65,10 +65,6 @@ class Action:
     redirect_args: str
     redirect_path: str
 
-    @property
-    def function(self) -> str:
-        return self.name
-
 
 @click.group("generate")
 @click.version_option(package_name="digwebs", prog_name="digwebs")
@@ -129,10 +125,9 @@ def plan_controller(name: str, action_names: t.Sequence[str], project_dir: Path)
 
     actions = build_actions(name, action_names)
     env = _environment()
-    title = name.replace("_", " ").capitalize()
     context = {
         "name": name,
-        "title": title,
+        "title": _title(name),
         "actions": actions,
         "endpoints": {a.name: a.endpoint for a in actions},
         "imports": _imports(actions),
@@ -154,7 +149,7 @@ def plan_controller(name: str, action_names: t.Sequence[str], project_dir: Path)
 def build_actions(name: str, action_names: t.Sequence[str]) -> list[Action]:
     """Work out method, path, endpoint, view and test data for each action."""
     base = "/" + name.replace("_", "-")
-    title = name.replace("_", " ").capitalize()
+    title = _title(name)
     names = set(action_names)
     actions = []
     for action in action_names:
@@ -196,6 +191,10 @@ def check_identifier(value: str, what: str) -> None:
             f"'{value}' is not a valid {what}. Use lower-case letters, digits and '_', "
             "starting with a letter (for example 'posts')."
         )
+
+
+def _title(name: str) -> str:
+    return name.replace("_", " ").capitalize()
 
 
 def _heading(title: str, action: str) -> str:

@@ -22,7 +22,7 @@ import click
 from .errors import DigwebsCliError
 
 if t.TYPE_CHECKING:
-    from digwebs import Digwebs, RouteInfo
+    from digwebs import Digwebs, MatchResult, RouteInfo
 
 SORT_KEYS: dict[str, t.Callable[[RouteInfo], t.Any]] = {
     "path": lambda r: (r.path, r.methods),
@@ -196,7 +196,7 @@ def format_table(routes: list[RouteInfo], cwd: Path) -> str:
         for r in routes
     ]
     if not rows:
-        return "No routes match." if routes is not None else ""
+        return "No routes match."
     widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
     lines = []
     for row in [header, tuple("-" * w for w in widths), *rows]:
@@ -261,7 +261,7 @@ def show_match(app: Digwebs, request_line: str, cwd: Path, as_json: bool) -> boo
     if as_json:
         click.echo(json.dumps(result, indent=2))
     else:
-        click.echo(_describe_match(result, match.params if "route" in result else {}))
+        click.echo(_describe_match(result, match if "route" in result else None))
     return "route" in result
 
 
@@ -278,7 +278,7 @@ def parse_request_line(text: str) -> tuple[str, str]:
     return parts[0].upper(), parts[1].split("?", 1)[0].split("#", 1)[0]
 
 
-def _describe_match(result: dict[str, t.Any], params: dict[str, t.Any]) -> str:
+def _describe_match(result: dict[str, t.Any], match: MatchResult | None) -> str:
     request = f"{result['method']} {result['path']}"
     status = result["status"]
     if status == 404:
@@ -286,8 +286,8 @@ def _describe_match(result: dict[str, t.Any], params: dict[str, t.Any]) -> str:
     if status == 405:
         allowed = ", ".join(result["allowed"])
         return f"{request}: 405 Method Not Allowed. Routes match this path, but only for {allowed}."
+    assert match is not None  # a route answered: 200 or 308
     route = result["route"]
-    renders = f"view {route['template']}" if route["renders"] == "view" else route["renders"]
     lines = []
     if status == 308:
         lines.append(f"{request}: 308 Permanent Redirect to {result['redirect']}, answered by:")
@@ -300,8 +300,8 @@ def _describe_match(result: dict[str, t.Any], params: dict[str, t.Any]) -> str:
     fields = [
         ("route", f"{route['name']}  {','.join(route['methods'])} {route['path']}"),
         ("handler", f"{route['handler']}  ({route['file']}:{route['line']})"),
-        ("params", ", ".join(f"{k}={v!r}" for k, v in params.items()) or "-"),
-        ("renders", renders),
+        ("params", ", ".join(f"{k}={v!r}" for k, v in match.params.items()) or "-"),
+        ("renders", renders_text(match.route)),
         ("middleware", " > ".join(middleware) or "-"),
     ]
     lines += [f"  {label:<12}{value}" for label, value in fields]
