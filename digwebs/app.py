@@ -275,7 +275,7 @@ class Digwebs:
             # The allocation shortcut in wsgi_app only skips __init__ calls
             # that do nothing but store their arguments.
             self._plain_classes = self.request_class.__init__ is Request.__init__
-            self._lookup = self.router.lookup
+            self._lookup = self.router.compile()
             self._finalized = True
 
     def _apply_body_limit(self) -> None:

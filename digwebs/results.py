@@ -233,6 +233,17 @@ def finish(
     code = resp.status_code
     headers = resp._header_list
     body = resp.body
+    # PERF: the commonest response first: a bytes body that may carry one.
+    if type(body) is bytes and code >= 200 and code != 204 and code != 304:
+        if resp._no_length or not _has_length(headers):
+            headers.append(("Content-Length", str(len(body))))
+        start_response(resp._status or _STATUS_LINES.get(code) or status_line(code), headers)
+        if ctx.request.environ["REQUEST_METHOD"] == "HEAD":
+            return []
+        return [body]
+    if isinstance(body, str) and code >= 200 and code != 204 and code != 304:
+        resp.body = body.encode()
+        return finish(ctx, resp, start_response)
     head = ctx.request.environ["REQUEST_METHOD"] == "HEAD"
     if code < 200 or code == 204 or code == 304:
         # These responses never carry a body, nor a type or length for one.
@@ -243,15 +254,6 @@ def finish(
         if close is not None:
             close()
         iterable: t.Iterable[bytes] = []
-    elif type(body) is bytes or isinstance(body, str):
-        if type(body) is not bytes:
-            body = body.encode()  # type: ignore[union-attr]  # (a str: the test above)
-        # An explicit Content-Length is kept, never doubled.
-        if resp._no_length or not any(
-            len(name) == 14 and name.lower() == "content-length" for name, _ in headers
-        ):
-            headers.append(("Content-Length", str(len(body))))
-        iterable = [] if head else [body]
     else:
         wrapper = ctx.request.environ.get("wsgi.file_wrapper")
         file_body = getattr(body, "wsgi_file", None)
@@ -266,6 +268,11 @@ def finish(
             iterable = _StreamWithContext(ctx, body)
     start_response(resp._status or _STATUS_LINES.get(code) or status_line(code), headers)
     return iterable
+
+
+def _has_length(headers: list[tuple[str, str]]) -> bool:
+    # An explicit Content-Length is kept, never doubled.
+    return any(len(name) == 14 and name.lower() == "content-length" for name, _ in headers)
 
 
 def prefers_json(ctx: RequestContext) -> bool:

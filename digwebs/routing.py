@@ -398,7 +398,12 @@ class Router:
             rule = by_method.get(method)
             if rule is not None:
                 return rule, {}
-        segments = path.split("/")
+        return self._lookup_segments(method, path, path.split("/"))
+
+    def _lookup_segments(
+        self, method: str, path: str, segments: list[str]
+    ) -> tuple[Rule, dict[str, t.Any]] | None:
+        """:meth:`lookup` of a path that is not a static rule, already split."""
         node = self._root
         values: list[t.Any] = []
         for i in range(1, len(segments)):
@@ -437,6 +442,16 @@ class Router:
                     return rule, {rule.arg_names[0]: values[0]}
                 return rule, dict(zip(rule.arg_names, values, strict=True))
         return self._search(method, path, segments)
+
+    def compile(self) -> t.Callable[[str, str], tuple[Rule, dict[str, t.Any]] | None]:
+        """Return a function that does what :meth:`lookup` does, faster.
+
+        The tree as it is now is written out as Python source (see
+        :mod:`digwebs._route_compiler`); rules added later are not seen by it.
+        """
+        from ._route_compiler import compile_lookup
+
+        return compile_lookup(self)
 
     def _search(
         self, method: str, path: str, segments: list[str]
