@@ -19,10 +19,11 @@ import typing as t
 
 from .local import _PROXY_OWN, LocalProxy
 
+from .request import Request
+from .response import Response
+
 if t.TYPE_CHECKING:
     from .app import Digwebs
-    from .request import Request
-    from .response import Response
     from .sessions import Session
 
 _cv_ctx: contextvars.ContextVar[RequestContext] = contextvars.ContextVar("digwebs.ctx")
@@ -188,38 +189,68 @@ def _unbound(name: str) -> Exception:
     return RuntimeError(_NO_REQUEST)
 
 
-def _context_attr_proxy(attr: str) -> t.Any:
+def _context_attr_proxy(attr: str, cls: type | None = None) -> t.Any:
     """Make the proxy for ``ctx.<attr>``.
 
     PERF: attribute access on ``request``, ``g`` and friends is the hot use
-    of context locals in handlers. Each proxy gets its own class whose
-    ``__getattribute__`` has the attribute name and the context lookup bound
-    as closure constants: one frame, no lookups beyond the two it must do.
+    of context locals in handlers. Each proxy gets its own class. When the
+    class of the proxied object is known (``request``, ``response``), every
+    public attribute of that class gets a property on the proxy that reads
+    ``ctx.<attr>.<name>`` in one small frame, and only other names take the
+    ``__getattr__`` fallback. Otherwise (``g``, whose attributes are the
+    user's) ``__getattribute__`` forwards every name, with the attribute
+    name and the context lookup bound as closure constants.
     """
     get_ctx = _cv_ctx.get
-    own = _PROXY_OWN
-    get_own = object.__getattribute__
 
-    def __getattribute__(self: t.Any, name: str) -> t.Any:
-        if name in own:
-            return get_own(self, name)
+    def forward(self: t.Any, name: str) -> t.Any:
         try:
             c = get_ctx()
         except LookupError:
             raise _unbound(name) from None
         return getattr(getattr(c, attr), name)
 
-    cls = type(
-        f"{attr.title()}Proxy",
-        (_ContextAttrProxy,),
-        {"__slots__": (), "__getattribute__": __getattribute__},
+    namespace: dict[str, t.Any] = {"__slots__": ()}
+    if cls is None:
+        own = _PROXY_OWN
+        get_own = object.__getattribute__
+
+        def __getattribute__(self: t.Any, name: str) -> t.Any:
+            if name in own:
+                return get_own(self, name)
+            return forward(self, name)
+
+        namespace["__getattribute__"] = __getattribute__
+    else:
+        # The normal lookup finds the properties (and the proxy's own
+        # attributes); a name it does not find is forwarded by __getattr__.
+        namespace["__getattribute__"] = object.__getattribute__
+        namespace["__getattr__"] = forward
+        for name in dir(cls):
+            if not name.startswith("_"):
+                namespace[name] = property(_attribute_getter(attr, name))
+    proxy_cls = type(f"{attr.title()}Proxy", (_ContextAttrProxy,), namespace)
+    return proxy_cls(attr)
+
+
+def _attribute_getter(attr: str, name: str) -> t.Callable[[t.Any], t.Any]:
+    # Written out as source so that ``c.request.headers`` is two plain
+    # attribute loads rather than two getattr() calls with string arguments.
+    source = (
+        f"def get_{name}(self):\n"
+        f"    c = get_ctx(None)\n"
+        f"    if c is None:\n"
+        f"        raise unbound({name!r})\n"
+        f"    return c.{attr}.{name}\n"
     )
-    return cls(attr)
+    namespace: dict[str, t.Any] = {"get_ctx": _cv_ctx.get, "unbound": _unbound}
+    exec(source, namespace)
+    return t.cast("t.Callable[[t.Any], t.Any]", namespace[f"get_{name}"])
 
 
 ctx: RequestContext = LocalProxy(_cv_ctx, unbound_message=_NO_REQUEST)  # type: ignore[assignment]
-request: Request = _context_attr_proxy("request")
-response: Response = _context_attr_proxy("response")
+request: Request = _context_attr_proxy("request", Request)
+response: Response = _context_attr_proxy("response", Response)
 g: _Globals = _context_attr_proxy("g")
 session: Session = _context_attr_proxy("session")
 current_app: Digwebs = LocalProxy(_get_app)  # type: ignore[assignment]
