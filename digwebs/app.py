@@ -99,6 +99,7 @@ class Digwebs:
         self._finalized = False
         self._finalize_lock = threading.Lock()
         self._entry: t.Callable[[RequestContext], Response] = self._dispatch
+        self._direct_entry: t.Callable[..., t.Any] | None = None
         self._jinja_env: t.Any = None
         self._session_interface: t.Any = None
         self._static_registered = False
@@ -265,12 +266,16 @@ class Digwebs:
             if self._finalized:
                 return
             self._register_static()
+            global_mw = [e.fn for e in self._ordered_middleware() if e.info.prefix is None]
             for rule, fn in self._routes:
                 local = [entry_fn for entry_fn, _ in self._route_middleware(rule, fn)]
-                endpoint = results.Endpoint(self, rule, fn).as_function()
-                rule.chain = compose(local, endpoint, self.make_response)
-            global_mw = [e.fn for e in self._ordered_middleware() if e.info.prefix is None]
+                endpoint = results.Endpoint(self, rule, fn)
+                rule.chain = compose(local, endpoint.as_function(), self.make_response)
+                rule.direct = None if local or global_mw else endpoint.as_direct()
             self._entry = compose(global_mw, self._dispatch, self.make_response)
+            # With no global middleware, wsgi_app calls _dispatch itself and
+            # hands it start_response, so unwrapped routes may answer directly.
+            self._direct_entry = None if global_mw else self._dispatch
             self._apply_body_limit()
             # The allocation shortcut in wsgi_app only skips __init__ calls
             # that do nothing but store their arguments.
@@ -389,7 +394,13 @@ class Digwebs:
         token = _set_ctx(ctx)
         try:
             try:
-                resp = self._entry(ctx)
+                direct_entry = self._direct_entry
+                if direct_entry is None:
+                    resp = self._entry(ctx)
+                else:
+                    resp = direct_entry(ctx, start_response)
+                    if type(resp) is list:
+                        return resp  # the route answered the server itself
             except HttpError as exc:
                 resp = self.handle_http_error(ctx, exc)
             except Exception as exc:
@@ -421,8 +432,15 @@ class Digwebs:
                 }
                 object.__setattr__(self, "__class__", type(cls.__name__, (cls,), namespace))
 
-    def _dispatch(self, ctx: RequestContext) -> Response:
-        """Match the route and run its chain: the innermost global link."""
+    def _dispatch(
+        self, ctx: RequestContext, start_response: t.Callable[..., t.Any] | None = None
+    ) -> t.Any:
+        """Match the route and run its chain: the innermost global link.
+
+        Given ``start_response`` (no global middleware), a route without
+        middleware of its own may answer the server directly: the result is
+        then the WSGI body (a list) instead of a :class:`Response`.
+        """
         environ = ctx.request.environ
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO") or "/"
@@ -444,7 +462,9 @@ class Digwebs:
         rule = ctx.route = found[0]
         ctx.params = found[1]
         try:
-            return rule.chain(ctx)  # type: ignore[no-any-return]
+            if start_response is not None and rule.direct is not None:
+                return rule.direct(ctx, start_response)
+            return rule.chain(ctx)
         except HttpError as exc:
             return self.handle_http_error(ctx, exc)
 

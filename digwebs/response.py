@@ -18,8 +18,8 @@ _STATUS_LINES: dict[int, str] = {s.value: f"{s.value} {s.phrase}" for s in HTTPS
 _STATUS_LINES[308] = "308 Permanent Redirect"
 
 
-# Header names already seen to be free of CR, LF and colons -> "is it Content-Type?".
-_CHECKED_NAMES: dict[str, bool] = {}
+# Header names already seen to be free of CR, LF and colons -> what _name_kind says.
+_CHECKED_NAMES: dict[str, str] = {}
 
 
 def status_line(code: int) -> str:
@@ -95,6 +95,53 @@ def dump_cookie(
     return "; ".join(parts)
 
 
+def header_list(headers: t.Any, content_type: str) -> tuple[list[tuple[str, str]], bool]:
+    """Check a handler's headers (a dict or pairs) and return them as a WSGI list.
+
+    Content-Type comes first, ``content_type`` unless the headers set one.
+    The flag tells whether the list carries no Content-Length (so one may be
+    added without scanning for it). Values with CR or LF raise ValueError.
+    """
+    headers_out = [("Content-Type", content_type)]
+    if not headers:
+        return headers_out, True
+    no_length = True
+    append, kind_of = headers_out.append, _CHECKED_NAMES.get
+    # PERF: isinstance(headers, Mapping) is an ABC check costing more than the loop.
+    pairs = headers.items() if type(headers) is dict or hasattr(headers, "items") else headers
+    for name, value in pairs:
+        kind = kind_of(name)
+        # isprintable() is False for CR and LF (and for tabs, which then
+        # take the exact check).
+        if kind is None or type(value) is not str or not value.isprintable():
+            value = str(value)
+            _check_header_value(name, value)
+            kind = _name_kind(name)
+        if kind is _ORDINARY:
+            append((name, value))
+        elif kind is _CONTENT_TYPE:
+            headers_out[0] = ("Content-Type", value)
+        else:
+            append((name, value))
+            no_length = False
+    return headers_out, no_length
+
+
+_ORDINARY, _CONTENT_TYPE, _CONTENT_LENGTH = "ordinary", "content-type", "content-length"
+
+
+def _name_kind(name: str) -> str:
+    lowered = name.lower()
+    # The constants themselves, so that header_list can compare with "is".
+    kind = {_CONTENT_TYPE: _CONTENT_TYPE, _CONTENT_LENGTH: _CONTENT_LENGTH}.get(lowered, _ORDINARY)
+    if len(_CHECKED_NAMES) < 1024:
+        _CHECKED_NAMES[name] = kind
+    return kind
+
+
+_new_object = object.__new__
+
+
 class Response:
     """An HTTP response: status, headers and a body.
 
@@ -141,37 +188,14 @@ class Response:
         PERF: skips :class:`Headers` (its replace-on-set scan is for later
         edits); a fresh response only needs Content-Type folded in.
         """
-        resp = cls.__new__(cls)
+        resp = _new_object(cls)
         resp.status_code = status
         resp._status = None
         resp.body = body
         resp._headers = None
-        resp._no_length = True
-        header_list: list[tuple[str, str]] = [
-            ("Content-Type", content_type or cls.default_content_type)
-        ]
-        resp._header_list = header_list
-        if not headers:
-            return resp
-        # PERF: isinstance(headers, Mapping) is an ABC check costing more than the loop.
-        pairs = headers.items() if type(headers) is dict or hasattr(headers, "items") else headers
-        for name, value in pairs:
-            if type(value) is not str:
-                value = str(value)
-            is_content_type = _CHECKED_NAMES.get(name)
-            # isprintable() is False for CR and LF (and for tabs, which
-            # then take the slow, exact check).
-            if is_content_type is None or not value.isprintable():
-                _check_header_value(name, value)
-                is_content_type = name.lower() == "content-type"
-                if len(_CHECKED_NAMES) < 1024:
-                    _CHECKED_NAMES[name] = is_content_type
-            if is_content_type:
-                header_list[0] = ("Content-Type", value)
-            else:
-                header_list.append((name, value))
-                if len(name) == 14:
-                    resp._no_length = resp._no_length and name.lower() != "content-length"
+        resp._header_list, resp._no_length = header_list(
+            headers, content_type or cls.default_content_type
+        )
         return resp
 
     @property

@@ -16,12 +16,17 @@ from html import escape
 
 from .context import _cv_ctx
 from .errors import APIError, HttpError, InternalServerError, NotFound, Redirect
-from .response import _STATUS_LINES, Response, _json_default, status_line
+from .response import _STATUS_LINES, Response, _json_default, header_list, status_line
 
 if t.TYPE_CHECKING:
     from .app import Digwebs
     from .context import RequestContext
     from .routing import Rule
+
+StartResponse = t.Callable[..., t.Any]
+# A route's whole handling when it has no middleware: the WSGI body when it
+# could answer the server itself, else the Response to finish.
+DirectEndpoint = t.Callable[["RequestContext", StartResponse], "list[bytes] | Response"]
 
 _JSON_TYPE = "application/json"
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default).encode
@@ -100,6 +105,51 @@ class Endpoint:
 
         return endpoint
 
+    def as_direct(self) -> DirectEndpoint | None:
+        """For a route with no middleware: call the handler and answer the server.
+
+        PERF: the commonest results (a ``(body, status, headers)`` tuple,
+        ``bytes``, ``str``, a ``dict`` or ``list`` for JSON) go straight to
+        ``start_response``, with no :class:`Response` built and taken apart
+        again. Anything else, or a handler that touched ``ctx.response`` or the
+        session, gets the :class:`Response` the chain would have made, for the
+        caller to finish. ``None`` when the route renders a view.
+        """
+        if self.template is not None:
+            return None
+        fn, slow = self.fn, self._convert
+        dumps, json_type = _dumps, _JSON_TYPE
+        default_type = self.response_class.default_content_type
+        as_json = self.as_json
+        body_status_lines = _BODY_STATUS_LINES
+
+        def direct(ctx: RequestContext, start_response: StartResponse) -> list[bytes] | Response:
+            params = ctx.params
+            rv = fn(**params) if params else fn()
+            if ctx._response is None and ctx._session is None:
+                cls = type(rv)
+                if cls is dict or cls is list:
+                    return _send(ctx, start_response, "200 OK", [("Content-Type", json_type)],
+                                 dumps(rv).encode())
+                if as_json:
+                    pass  # @api handlers turn everything else into JSON: the slow way
+                elif cls is tuple and len(rv) == 3 and type(rv[1]) is int:
+                    body = rv[0]
+                    if type(body) is str:
+                        body = body.encode()
+                    line = body_status_lines.get(rv[1])
+                    if line is not None and type(body) is bytes:
+                        headers, no_length = header_list(rv[2], default_type)
+                        if no_length:
+                            return _send(ctx, start_response, line, headers, body)
+                elif cls is bytes or cls is str:
+                    body = rv if cls is bytes else rv.encode()
+                    text = [("Content-Type", default_type)]
+                    return _send(ctx, start_response, "200 OK", text, body)
+            return slow(rv, ctx)
+
+        return direct
+
     def _convert(self, rv: t.Any, ctx: RequestContext) -> Response:
         if self.template is not None:
             return self._render_view(rv, ctx)
@@ -124,6 +174,29 @@ class Endpoint:
         resp.content_type = _JSON_TYPE
         _apply(resp, status, headers)
         return resp
+
+
+def _may_have_body(code: int) -> bool:
+    return code >= 200 and code != 204 and code != 304
+
+
+# The status lines of the codes whose responses carry a body.
+_BODY_STATUS_LINES = {code: line for code, line in _STATUS_LINES.items() if _may_have_body(code)}
+
+
+def _send(
+    ctx: RequestContext,
+    start_response: StartResponse,
+    status: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+) -> list[bytes]:
+    """Finish a direct answer: what :func:`finish` does for a bytes body."""
+    headers.append(("Content-Length", str(len(body))))
+    start_response(status, headers)
+    if ctx.request.environ["REQUEST_METHOD"] == "HEAD":
+        return []
+    return [body]
 
 
 def _split_tuple(rv: tuple[t.Any, ...]) -> tuple[t.Any, t.Any, t.Any]:
@@ -234,14 +307,14 @@ def finish(
     headers = resp._header_list
     body = resp.body
     # PERF: the commonest response first: a bytes body that may carry one.
-    if type(body) is bytes and code >= 200 and code != 204 and code != 304:
+    if type(body) is bytes and _may_have_body(code):
         if resp._no_length or not _has_length(headers):
             headers.append(("Content-Length", str(len(body))))
         start_response(resp._status or _STATUS_LINES.get(code) or status_line(code), headers)
         if ctx.request.environ["REQUEST_METHOD"] == "HEAD":
             return []
         return [body]
-    if isinstance(body, str) and code >= 200 and code != 204 and code != 304:
+    if isinstance(body, str) and _may_have_body(code):
         resp.body = body.encode()
         return finish(ctx, resp, start_response)
     head = ctx.request.environ["REQUEST_METHOD"] == "HEAD"

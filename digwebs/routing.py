@@ -218,8 +218,10 @@ class Rule:
         self.is_static = all(isinstance(s, str) for s in self.segments)
         # Mixed segments ("<name>.json") yield tuples that need flattening.
         self.has_mixed = any(isinstance(s, _Segment) and s.regex is not None for s in self.segments)
-        # Set by the application when it composes the chains.
+        # Set by the application when it composes the chains; ``direct`` only
+        # for a route no middleware wraps (see results.Endpoint.as_direct).
         self.chain: t.Any = None
+        self.direct: t.Any = None
         self.is_api = False
 
     def _parse(self, path: str, converters: t.Mapping[str, type[Converter]]) -> str:
