@@ -44,7 +44,10 @@ class cached_property(t.Generic[T]):
     def __get__(self, obj: t.Any, owner: type) -> t.Any:
         if obj is None:
             return self
-        value = obj.__dict__[self.name] = self.fn(obj)
+        value = self.fn(obj)
+        # PERF: setattr, not obj.__dict__[...]: touching __dict__ makes
+        # CPython build a real dict for an instance that had none.
+        setattr(obj, self.name, value)
         return value
 
 
@@ -99,7 +102,7 @@ class _QueryAttribute:
             value = MultiDict({key: [item]})
         else:
             value = MultiDict()
-        obj.__dict__["query"] = value
+        obj.query = value  # PERF: not via obj.__dict__ (see cached_property)
         return value
 
 
@@ -111,7 +114,7 @@ class _HeadersAttribute:
             return self
         headers = _new_object(EnvironHeaders)
         headers.environ = obj.environ
-        obj.__dict__["headers"] = headers
+        obj.headers = headers
         return headers
 
 
