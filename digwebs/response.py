@@ -105,25 +105,47 @@ def header_list(headers: t.Any, content_type: str) -> tuple[list[tuple[str, str]
     headers_out = [("Content-Type", content_type)]
     if not headers:
         return headers_out, True
+    # PERF: the loop below handles names seen before whose values are
+    # printable strings (no CR or LF), in as few steps as Python allows;
+    # anything else starts over in _checked_header_list.
+    append, kind_of, ordinary = headers_out.append, _CHECKED_NAMES.get, _ORDINARY
+    if type(headers) is dict or hasattr(headers, "items"):
+        pairs = headers.items()
+    else:  # pairs, kept in a list: the checked path may have to read them again
+        pairs = headers = headers if type(headers) is list else list(headers)
+    try:
+        for name, value in pairs:
+            kind = kind_of(name)
+            if value.isprintable():  # AttributeError for a value that is not a str
+                if kind is ordinary:
+                    append((name, value))
+                    continue
+                if kind is _CONTENT_TYPE:
+                    headers_out[0] = ("Content-Type", value)
+                    continue
+            break
+        else:
+            return headers_out, True
+    except AttributeError:
+        pass
+    return _checked_header_list(headers, content_type)
+
+
+def _checked_header_list(
+    headers: t.Any, content_type: str
+) -> tuple[list[tuple[str, str]], bool]:
+    headers_out = [("Content-Type", content_type)]
     no_length = True
-    append, kind_of = headers_out.append, _CHECKED_NAMES.get
-    # PERF: isinstance(headers, Mapping) is an ABC check costing more than the loop.
-    pairs = headers.items() if type(headers) is dict or hasattr(headers, "items") else headers
+    pairs = headers.items() if hasattr(headers, "items") else headers
     for name, value in pairs:
-        kind = kind_of(name)
-        # isprintable() is False for CR and LF (and for tabs, which then
-        # take the exact check).
-        if kind is None or type(value) is not str or not value.isprintable():
-            value = str(value)
-            _check_header_value(name, value)
-            kind = _name_kind(name)
-        if kind is _ORDINARY:
-            append((name, value))
-        elif kind is _CONTENT_TYPE:
+        value = str(value)
+        _check_header_value(name, value)
+        kind = _name_kind(name)
+        if kind is _CONTENT_TYPE:
             headers_out[0] = ("Content-Type", value)
         else:
-            append((name, value))
-            no_length = False
+            headers_out.append((name, value))
+            no_length = no_length and kind is not _CONTENT_LENGTH
     return headers_out, no_length
 
 

@@ -120,7 +120,6 @@ class Endpoint:
         fn, slow = self.fn, self._convert
         dumps, json_type = _dumps, _JSON_TYPE
         default_type = self.response_class.default_content_type
-        as_json = self.as_json
         body_status_lines = _BODY_STATUS_LINES
 
         def direct(ctx: RequestContext, start_response: StartResponse) -> list[bytes] | Response:
@@ -128,27 +127,36 @@ class Endpoint:
             rv = fn(**params) if params else fn()
             if ctx._response is None and ctx._session is None:
                 cls = type(rv)
-                if cls is dict or cls is list:
-                    return _send(ctx, start_response, "200 OK", [("Content-Type", json_type)],
-                                 dumps(rv).encode())
-                if as_json:
-                    pass  # @api handlers turn everything else into JSON: the slow way
-                elif cls is tuple and len(rv) == 3 and type(rv[1]) is int:
-                    body = rv[0]
+                if cls is tuple and len(rv) == 3:
+                    body, code, headers = rv
                     if type(body) is str:
                         body = body.encode()
-                    line = body_status_lines.get(rv[1])
+                    line = body_status_lines.get(code) if type(code) is int else None
                     if line is not None and type(body) is bytes:
-                        headers, no_length = header_list(rv[2], default_type)
+                        header_pairs, no_length = header_list(headers, default_type)
                         if no_length:
-                            return _send(ctx, start_response, line, headers, body)
-                elif cls is bytes or cls is str:
+                            return _send(ctx, start_response, line, header_pairs, body)
+                elif cls is str or cls is bytes:
                     body = rv if cls is bytes else rv.encode()
                     text = [("Content-Type", default_type)]
                     return _send(ctx, start_response, "200 OK", text, body)
+                elif cls is dict or cls is list:
+                    json = [("Content-Type", json_type)]
+                    return _send(ctx, start_response, "200 OK", json, dumps(rv).encode())
             return slow(rv, ctx)
 
-        return direct
+        def direct_api(
+            ctx: RequestContext, start_response: StartResponse
+        ) -> list[bytes] | Response:
+            params = ctx.params
+            rv = fn(**params) if params else fn()
+            cls = type(rv)
+            if (cls is dict or cls is list) and ctx._response is None and ctx._session is None:
+                json = [("Content-Type", json_type)]
+                return _send(ctx, start_response, "200 OK", json, dumps(rv).encode())
+            return slow(rv, ctx)  # @api turns everything else into JSON the careful way
+
+        return direct_api if self.as_json else direct
 
     def _convert(self, rv: t.Any, ctx: RequestContext) -> Response:
         if self.template is not None:
