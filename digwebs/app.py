@@ -35,6 +35,8 @@ _new_object = object.__new__
 _set_ctx = _cv_ctx.set
 _reset_ctx = _cv_ctx.reset
 _finish = results.finish
+# "The router was not asked yet" (None is its answer for "no route").
+_UNMATCHED: t.Any = object()
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ class Digwebs:
         self._finalized = False
         self._finalize_lock = threading.Lock()
         self._entry: t.Callable[[RequestContext], Response] = self._dispatch
-        self._direct_entry: t.Callable[..., t.Any] | None = None
+        self._direct_lookup: t.Callable[[str, str], t.Any] | None = None
         self._jinja_env: t.Any = None
         self._session_interface: t.Any = None
         self._static_registered = False
@@ -267,20 +269,20 @@ class Digwebs:
                 return
             self._register_static()
             global_mw = [e.fn for e in self._ordered_middleware() if e.info.prefix is None]
+            self._lookup = self.router.compile()
             for rule, fn in self._routes:
                 local = [entry_fn for entry_fn, _ in self._route_middleware(rule, fn)]
                 endpoint = results.Endpoint(self, rule, fn)
                 rule.chain = compose(local, endpoint.as_function(), self.make_response)
                 rule.direct = None if local or global_mw else endpoint.as_direct()
             self._entry = compose(global_mw, self._dispatch, self.make_response)
-            # With no global middleware, wsgi_app calls _dispatch itself and
-            # hands it start_response, so unwrapped routes may answer directly.
-            self._direct_entry = None if global_mw else self._dispatch
+            # With no global middleware, wsgi_app matches the route itself, so
+            # that routes no middleware wraps may answer the server directly.
+            self._direct_lookup = None if global_mw else self._lookup
             self._apply_body_limit()
             # The allocation shortcut in wsgi_app only skips __init__ calls
             # that do nothing but store their arguments.
             self._plain_classes = self.request_class.__init__ is Request.__init__
-            self._lookup = self.router.compile()
             self._finalized = True
 
     def _apply_body_limit(self) -> None:
@@ -379,8 +381,6 @@ class Digwebs:
     def wsgi_app(
         self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
     ) -> t.Iterable[bytes]:
-        if not self._finalized:
-            self._finalize()
         # PERF: Request(environ) and RequestContext(app, request), without
         # the cost of two __init__ calls (see _finalize for subclasses).
         if self._plain_classes:
@@ -390,17 +390,34 @@ class Digwebs:
             ctx.app = self
             ctx.request = request
         else:
+            if not self._finalized:
+                self._finalize()
             ctx = RequestContext(self, self.request_class(environ))
         token = _set_ctx(ctx)
         try:
             try:
-                direct_entry = self._direct_entry
-                if direct_entry is None:
+                lookup = self._direct_lookup
+                if lookup is None:  # global middleware runs first
                     resp = self._entry(ctx)
                 else:
-                    resp = direct_entry(ctx, start_response)
-                    if type(resp) is list:
-                        return resp  # the route answered the server itself
+                    # PERF: _dispatch inlined for the commonest case, a route
+                    # that answers the server directly; _dispatch does the rest
+                    # (404, 405, redirects, non-ASCII paths, routes with middleware).
+                    path = environ.get("PATH_INFO") or "/"
+                    found = _UNMATCHED
+                    if path.isascii():
+                        try:
+                            found = lookup(environ["REQUEST_METHOD"], path)
+                        except HttpError:
+                            pass
+                    if found is None or found is _UNMATCHED or found[0].direct is None:
+                        resp = self._dispatch(ctx, found)
+                    else:
+                        rule = ctx.route = found[0]
+                        ctx.params = found[1]
+                        resp = rule.direct(ctx, start_response)
+                        if type(resp) is list:
+                            return resp  # the route answered the server itself
             except HttpError as exc:
                 resp = self.handle_http_error(ctx, exc)
             except Exception as exc:
@@ -432,39 +449,35 @@ class Digwebs:
                 }
                 object.__setattr__(self, "__class__", type(cls.__name__, (cls,), namespace))
 
-    def _dispatch(
-        self, ctx: RequestContext, start_response: t.Callable[..., t.Any] | None = None
-    ) -> t.Any:
+    def _dispatch(self, ctx: RequestContext, found: t.Any = _UNMATCHED) -> Response:
         """Match the route and run its chain: the innermost global link.
 
-        Given ``start_response`` (no global middleware), a route without
-        middleware of its own may answer the server directly: the result is
-        then the WSGI body (a list) instead of a :class:`Response`.
+        ``found`` is what the router already answered for this request
+        (``None``: no route), when wsgi_app asked it.
         """
-        environ = ctx.request.environ
-        method = environ["REQUEST_METHOD"]
-        path = environ.get("PATH_INFO") or "/"
-        if not path.isascii():
-            path = ctx.request.path
-        try:
-            found = self._lookup(method, path)
-        except RequestRedirect as exc:
-            # Keep the query string and mount point on the canonical URL.
-            qs = environ.get("QUERY_STRING")
-            target = ctx.request.script_root + exc.new_url + (f"?{qs}" if qs else "")
-            return self.handle_http_error(ctx, RequestRedirect(target))
-        except MethodNotAllowed as exc:
-            if method == "OPTIONS":
-                return self.response_class(b"", 200, {"Allow": ", ".join(exc.valid_methods)})
-            return self.handle_http_error(ctx, exc)
+        if found is _UNMATCHED:
+            environ = ctx.request.environ
+            method = environ["REQUEST_METHOD"]
+            path = environ.get("PATH_INFO") or "/"
+            if not path.isascii():
+                path = ctx.request.path
+            try:
+                found = self._lookup(method, path)
+            except RequestRedirect as exc:
+                # Keep the query string and mount point on the canonical URL.
+                qs = environ.get("QUERY_STRING")
+                target = ctx.request.script_root + exc.new_url + (f"?{qs}" if qs else "")
+                return self.handle_http_error(ctx, RequestRedirect(target))
+            except MethodNotAllowed as exc:
+                if method == "OPTIONS":
+                    return self.response_class(b"", 200, {"Allow": ", ".join(exc.valid_methods)})
+                return self.handle_http_error(ctx, exc)
         if found is None:
             return self._not_found(ctx)
         rule = ctx.route = found[0]
         ctx.params = found[1]
         try:
-            if start_response is not None and rule.direct is not None:
-                return rule.direct(ctx, start_response)
-            return rule.chain(ctx)
+            return rule.chain(ctx)  # type: ignore[no-any-return]
         except HttpError as exc:
             return self.handle_http_error(ctx, exc)
 

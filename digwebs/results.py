@@ -125,25 +125,33 @@ class Endpoint:
         def direct(ctx: RequestContext, start_response: StartResponse) -> list[bytes] | Response:
             params = ctx.params
             rv = fn(**params) if params else fn()
-            if ctx._response is None and ctx._session is None:
-                cls = type(rv)
-                if cls is tuple and len(rv) == 3:
-                    body, code, headers = rv
-                    if type(body) is str:
-                        body = body.encode()
-                    line = body_status_lines.get(code) if type(code) is int else None
-                    if line is not None and type(body) is bytes:
-                        header_pairs, no_length = header_list(headers, default_type)
-                        if no_length:
-                            return _send(ctx, start_response, line, header_pairs, body)
-                elif cls is str or cls is bytes:
-                    body = rv if cls is bytes else rv.encode()
-                    text = [("Content-Type", default_type)]
-                    return _send(ctx, start_response, "200 OK", text, body)
-                elif cls is dict or cls is list:
-                    json = [("Content-Type", json_type)]
-                    return _send(ctx, start_response, "200 OK", json, dumps(rv).encode())
-            return slow(rv, ctx)
+            if ctx._response is not None or ctx._session is not None:
+                return slow(rv, ctx)
+            cls = type(rv)
+            if cls is tuple and len(rv) == 3:
+                body, code, headers = rv
+                if type(body) is str:
+                    body = body.encode()
+                line = body_status_lines.get(code) if type(code) is int else None
+                if line is None or type(body) is not bytes:
+                    return slow(rv, ctx)
+                header_pairs, no_length = header_list(headers, default_type)
+                if not no_length:
+                    return slow(rv, ctx)
+            elif cls is str or cls is bytes:
+                body = rv if cls is bytes else rv.encode()
+                line, header_pairs = "200 OK", [("Content-Type", default_type)]
+            elif cls is dict or cls is list:
+                body = dumps(rv).encode()
+                line, header_pairs = "200 OK", [("Content-Type", json_type)]
+            else:
+                return slow(rv, ctx)
+            # What finish() does for a bytes body.
+            header_pairs.append(("Content-Length", str(len(body))))
+            start_response(line, header_pairs)
+            if ctx.request.environ["REQUEST_METHOD"] == "HEAD":
+                return []
+            return [body]
 
         def direct_api(
             ctx: RequestContext, start_response: StartResponse
@@ -152,8 +160,10 @@ class Endpoint:
             rv = fn(**params) if params else fn()
             cls = type(rv)
             if (cls is dict or cls is list) and ctx._response is None and ctx._session is None:
-                json = [("Content-Type", json_type)]
-                return _send(ctx, start_response, "200 OK", json, dumps(rv).encode())
+                body = dumps(rv).encode()
+                length = str(len(body))
+                start_response("200 OK", [("Content-Type", json_type), ("Content-Length", length)])
+                return [] if ctx.request.environ["REQUEST_METHOD"] == "HEAD" else [body]
             return slow(rv, ctx)  # @api turns everything else into JSON the careful way
 
         return direct_api if self.as_json else direct
@@ -190,21 +200,6 @@ def _may_have_body(code: int) -> bool:
 
 # The status lines of the codes whose responses carry a body.
 _BODY_STATUS_LINES = {code: line for code, line in _STATUS_LINES.items() if _may_have_body(code)}
-
-
-def _send(
-    ctx: RequestContext,
-    start_response: StartResponse,
-    status: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-) -> list[bytes]:
-    """Finish a direct answer: what :func:`finish` does for a bytes body."""
-    headers.append(("Content-Length", str(len(body))))
-    start_response(status, headers)
-    if ctx.request.environ["REQUEST_METHOD"] == "HEAD":
-        return []
-    return [body]
 
 
 def _split_tuple(rv: tuple[t.Any, ...]) -> tuple[t.Any, t.Any, t.Any]:

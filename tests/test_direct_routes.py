@@ -134,4 +134,4 @@ def test_global_middleware_turns_the_direct_lane_off() -> None:
     app.use(record)
     assert app.test_client().get("/bytes").data == b"raw bytes"
     assert seen == ["/bytes"]
-    assert app._direct_entry is None
+    assert app._direct_lookup is None
