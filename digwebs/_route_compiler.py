@@ -65,6 +65,7 @@ class _Writer:
             "static_get": router._static.get,
             "fallback": router._lookup_segments,
         }
+        self._ends: dict[int, frozenset[int]] = {}
 
     def emit(self, indent: int, line: str) -> None:
         self.lines.append("    " * indent + line)
@@ -74,29 +75,46 @@ class _Writer:
         self.namespace[name] = value
         return name
 
-    def node(self, node: _Node, i: int, values: list[str], indent: int) -> None:
+    def ends(self, node: _Node, i: int) -> frozenset[int]:
+        """The lengths ``n`` of the split paths the unrolled walk can match from ``node``."""
+        known = self._ends.get(id(node))
+        if known is None:
+            found = {i} if node.rules else set()
+            for child in node.static.values():
+                found |= self.ends(child, i + 1)
+            dynamic = _inlined_dynamic(node)
+            if dynamic is not None:
+                found |= self.ends(dynamic[1], i + 1)
+            known = self._ends[id(node)] = frozenset(found)
+        return known
+
+    def root(self, root: _Node) -> None:
+        # The split path's length picks the rules that can match at all, so
+        # below this test no segment index is ever out of range.
+        keyword = "if"
+        for length in sorted(self.ends(root, 1)):
+            self.emit(1, f"{keyword} n == {length}:")
+            self.node(root, 1, [], 2, length)
+            keyword = "elif"
+
+    def node(self, node: _Node, i: int, values: list[str], indent: int, length: int) -> None:
         """Code for a walk that has consumed ``segs[1:i]`` and stands on ``node``."""
         if indent > _MAX_INDENT:
             self.emit(indent, "pass")
-            return
-        dynamic = _inlined_dynamic(node)
-        has_children = bool(node.static) or dynamic is not None
-        if node.rules:
-            self.emit(indent, f"if n == {i}:")
-            self.rules(node, values, indent + 1)
-            if has_children:
-                self.emit(indent, "else:")
-                self.children(node, dynamic, i, values, indent + 1)
-        elif has_children:
-            self.emit(indent, f"if n > {i}:")
-            self.children(node, dynamic, i, values, indent + 1)
+        elif i == length:
+            self.rules(node.rules, [node], values, indent)
         else:
-            self.emit(indent, "pass")
+            self.children(node, i, values, indent, length)
 
-    def rules(self, node: _Node, values: list[str], indent: int) -> None:
-        self.emit(indent, f"rule = {self.constant('R', node.rules)}.get(method)")
+    def rules(
+        self, rules: t.Any, nodes: list[_Node], values: list[str], indent: int
+    ) -> None:
+        """Return the rule for ``method`` from ``rules``, an expression (or a dict)."""
+        if not isinstance(rules, str):
+            rules = self.constant("R", rules)
+        self.emit(indent, f"rule = {rules}.get(method)")
         self.emit(indent, "if rule is not None:")
-        names = {rule.arg_names for rule in node.rules.values()}
+        names = {rule.arg_names for node in nodes for rule in node.rules.values()}
         if not values:
             params = "{}"
         elif len(names) == 1:
@@ -108,27 +126,35 @@ class _Writer:
         self.emit(indent + 1, f"return rule, {params}")
 
     def children(
-        self,
-        node: _Node,
-        dynamic: tuple[int, _Node] | None,
-        i: int,
-        values: list[str],
-        indent: int,
+        self, node: _Node, i: int, values: list[str], indent: int, length: int
     ) -> None:
         segment = f"s{i}"
+        statics = [(name, child) for name, child in node.static.items()
+                   if length in self.ends(child, i + 1)]
+        dynamic = _inlined_dynamic(node)
+        if dynamic is not None and length not in self.ends(dynamic[1], i + 1):
+            dynamic = None
         self.emit(indent, f"{segment} = segs[{i}]")
-        statics = list(node.static.items())
         keyword = "if"
         if len(statics) <= _COMPARE_AT_MOST:
             for name, child in statics:
                 self.emit(indent, f"{keyword} {segment} == {name!r}:")
-                self.node(child, i + 1, values, indent + 1)
+                self.node(child, i + 1, values, indent + 1, length)
                 keyword = "elif"
+        elif i + 1 == length:
+            # Many routes that differ only in their last segment: one dict
+            # lookup gives the rules of the one this path names.
+            by_name = {name: child.rules for name, child in statics}
+            self.emit(indent, f"rules = {self.constant('L', by_name)}.get({segment})")
+            self.emit(indent, "if rules is not None:")
+            self.rules("rules", [child for _, child in statics], values, indent + 1)
+            keyword = "elif"
         else:
             index = {name: k for k, (name, _) in enumerate(statics)}
             self.emit(indent, f"k{i} = {self.constant('K', index)}.get({segment}, -1)")
             self.emit(indent, f"if k{i} >= 0:")
-            self.bisect([child for _, child in statics], 0, len(statics), i, values, indent + 1)
+            children = [child for _, child in statics]
+            self.bisect(children, 0, len(children), i, values, indent + 1, length)
             keyword = "elif"
         if dynamic is None:
             return
@@ -138,22 +164,29 @@ class _Writer:
         if kind == _KIND_INT:
             self.emit(indent, f"{keyword} {segment}.isdigit() and {segment}.isascii():")
             self.emit(indent + 1, f"v{i} = int({segment})")
-            self.node(child, i + 1, [*values, f"v{i}"], indent + 1)
+            self.node(child, i + 1, [*values, f"v{i}"], indent + 1, length)
         else:
             self.emit(indent, f"{keyword} {segment}:")
-            self.node(child, i + 1, [*values, segment], indent + 1)
+            self.node(child, i + 1, [*values, segment], indent + 1, length)
 
     def bisect(
-        self, children: list[_Node], lo: int, hi: int, i: int, values: list[str], indent: int
+        self,
+        children: list[_Node],
+        lo: int,
+        hi: int,
+        i: int,
+        values: list[str],
+        indent: int,
+        length: int,
     ) -> None:
         if hi - lo == 1:
-            self.node(children[lo], i + 1, values, indent)
+            self.node(children[lo], i + 1, values, indent, length)
             return
         mid = (lo + hi) // 2
         self.emit(indent, f"if k{i} < {mid}:")
-        self.bisect(children, lo, mid, i, values, indent + 1)
+        self.bisect(children, lo, mid, i, values, indent + 1, length)
         self.emit(indent, "else:")
-        self.bisect(children, mid, hi, i, values, indent + 1)
+        self.bisect(children, mid, hi, i, values, indent + 1, length)
 
 
 def _inlined_dynamic(node: _Node) -> tuple[int, _Node] | None:
@@ -169,8 +202,7 @@ def _inlined_dynamic(node: _Node) -> tuple[int, _Node] | None:
 def compile_lookup(router: Router) -> Lookup:
     """Return ``lookup(method, path)`` for the rules ``router`` holds now."""
     writer = _Writer(router)
-    root = router._root
-    writer.node(root, 1, [], 1)
+    writer.root(router._root)
     writer.emit(1, "return fallback(method, path, segs)")
     source = "\n".join(writer.lines) + "\n"
     exec(compile(source, "<digwebs routes>", "exec"), writer.namespace)

@@ -126,8 +126,9 @@ def test_compiled_lookup_answers_as_the_walk_does(method: str) -> None:
 
 def test_random_trees_agree() -> None:
     rng = random.Random(20261121)
-    pieces = ["a", "b", "c", "<x>", "<int:n>", "<float:f>", "<path:p>", "k<int:v>", ""]
-    values = ["a", "b", "c", "d", "1", "22", "1.5", "k3", "", "x.y"]
+    fan_out = [f"f{i}" for i in range(8)]
+    pieces = ["a", "b", "c", "<x>", "<int:n>", "<float:f>", "<path:p>", "k<int:v>", "", *fan_out]
+    values = ["a", "b", "c", "d", "1", "22", "1.5", "k3", "", "x.y", "f2", "f7", "f9"]
     for _ in range(40):
         rules: list[tuple[str, tuple[str, ...]]] = []
         for _ in range(rng.randint(1, 30)):
@@ -151,16 +152,38 @@ def test_random_trees_agree() -> None:
                 assert got == outcome(router.lookup, method, path), (rules, method, path)
 
 
-def test_large_fan_out_uses_a_dict_and_still_finds_every_route() -> None:
-    rules = [(f"/repos/<owner>/<repo>/issues/<int:number>/k{i}", ("GET",)) for i in range(300)]
+@pytest.mark.parametrize(
+    "template, path_of, code",
+    [
+        # Routes that differ in their last segment: one dict gives the rules.
+        (
+            "/repos/<owner>/<repo>/issues/<int:number>/k{i}",
+            "/repos/o/r/issues/{i}/k{i}",
+            ".get(s6)",
+        ),
+        # ... in a middle segment: a dict gives an index, a binary search the branch.
+        ("/users/<owner>/k{i}/<repo>/<int:number>", "/users/o/k{i}/r/{i}", ".get(s3, -1)"),
+    ],
+)
+def test_large_fan_out_still_finds_every_route(template: str, path_of: str, code: str) -> None:
+    rules = [(template.format(i=i), ("GET",)) for i in range(300)]
     router = router_of(rules)
     compiled = router.compile()
-    assert ".get(s6, -1)" in compiled.source  # type: ignore[attr-defined]
+    assert code in compiled.source  # type: ignore[attr-defined]
     for i in range(300):
-        rule, params = must_match(compiled, "GET", f"/repos/o/r/issues/{i}/k{i}")
+        rule, params = must_match(compiled, "GET", path_of.format(i=i))
         assert rule.path == rules[i][0]
         assert params == {"owner": "o", "repo": "r", "number": i}
-    assert compiled("GET", "/repos/o/r/issues/1/k300") is None
+        assert outcome(compiled, "POST", path_of.format(i=i)) == ("405", ("GET", "HEAD", "OPTIONS"))
+    assert compiled("GET", path_of.format(i=300)) is None
+
+
+def test_a_leaf_fan_out_whose_rules_name_parameters_differently() -> None:
+    rules = [(f"/a/<x>/k{i}", ("GET",)) for i in range(5)] + [("/a/<y>/k5", ("POST",))]
+    router = router_of(rules)
+    compiled = router.compile()
+    assert must_match(compiled, "GET", "/a/1/k3")[1] == {"x": "1"}
+    assert must_match(compiled, "POST", "/a/1/k5")[1] == {"y": "1"}
 
 
 def test_a_tree_deeper_than_python_allows_to_nest_falls_back(
