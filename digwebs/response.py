@@ -102,6 +102,17 @@ def header_list(headers: t.Any, content_type: str) -> tuple[list[tuple[str, str]
     The flag tells whether the list carries no Content-Length (so one may be
     added without scanning for it). Values with CR or LF raise ValueError.
     """
+    if type(headers) is dict:
+        # PERF: a handler returns the same names every time; the second time
+        # a function written for those names builds the list.
+        build = _DICT_BUILDERS.get(tuple(headers))
+        if build is not None:
+            try:
+                built = build(headers, content_type)
+            except TypeError:  # a value that is not a str: the loops convert it
+                built = None
+            if built is not None:
+                return built  # type: ignore[no-any-return]
     headers_out = [("Content-Type", content_type)]
     if not headers:
         return headers_out, True
@@ -125,10 +136,46 @@ def header_list(headers: t.Any, content_type: str) -> tuple[list[tuple[str, str]
                     continue
             break
         else:
+            if type(headers) is dict and len(_DICT_BUILDERS) < 256:
+                _DICT_BUILDERS[tuple(headers)] = _dict_builder(tuple(headers))
             return headers_out, True
     except AttributeError:
         pass
     return _checked_header_list(headers, content_type)
+
+
+# Header names of a handler's dict, in order -> the function that turns such a
+# dict into a WSGI list (None when the names are not for one: a Content-Type
+# given twice, or a Content-Length, which the checked loop handles).
+_DICT_BUILDERS: dict[tuple[str, ...], t.Any] = {}
+
+
+def _dict_builder(names: tuple[str, ...]) -> t.Any:
+    """Write ``build(h, content_type)`` for header dicts with exactly ``names``.
+
+    It returns what :func:`header_list` returns, or ``None`` when a value is
+    not printable (CR, LF, tabs: the checked loop decides); a value that is
+    not a str raises TypeError. The names were checked by the loop already.
+    """
+    kinds = [_CHECKED_NAMES.get(name) for name in names]
+    if kinds.count(_CONTENT_TYPE) > 1 or any(k not in (_ORDINARY, _CONTENT_TYPE) for k in kinds):
+        return None
+    first = '("Content-Type", content_type)'
+    pairs = []
+    for k, (name, kind) in enumerate(zip(names, kinds, strict=True)):
+        if kind is _CONTENT_TYPE:
+            first = f'("Content-Type", v{k})'
+        else:
+            pairs.append(f"({name!r}, v{k})")
+    values = [f"v{k}" for k in range(len(names))]
+    source = "def build(h, content_type):\n"
+    source += "".join(f"    v{k} = h[{name!r}]\n" for k, name in enumerate(names))
+    source += f"    if ({' + '.join(values)}).isprintable():\n"
+    source += f"        return [{', '.join([first, *pairs])}], True\n"
+    source += "    return None\n"
+    namespace: dict[str, t.Any] = {}
+    exec(source, namespace)
+    return namespace["build"]
 
 
 def _checked_header_list(
