@@ -18,7 +18,6 @@ import functools
 import typing as t
 
 from .local import _PROXY_OWN, LocalProxy
-
 from .request import Request
 from .response import Response
 
