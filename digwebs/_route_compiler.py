@@ -11,19 +11,16 @@ code reads::
 
     segs = path.split("/")
     n = len(segs)
-    if n > 1:
+    if n == 4:                      # one branch per path length
         s1 = segs[1]
         if s1 == 'hello':
-            if n > 2:
-                s2 = segs[2]
-                if s2:
-                    if n > 3:
-                        s3 = segs[3]
-                        if s3 == 'test':
-                            if n == 4:
-                                rule = R1.get(method)
-                                if rule is not None:
-                                    return rule, {'name': s2}
+            s2 = segs[2]
+            if s2:
+                s3 = segs[3]
+                if s3 == 'test':
+                    rule = R1.get(method)
+                    if rule is not None:
+                        return rule, {'name': s2}
     return fallback(method, path, segs)
 
 Anything the unrolled walk does not settle (no match, another method, a

@@ -9,7 +9,8 @@ dynamic children ordered from most to least specific, as werkzeug's
 ``/repos/<owner>/<repo>/...`` still cost one step per path segment.
 
 405 and ``Allow`` come from the same walk: terminal nodes that match the path
-but not the method are remembered on the way.
+but not the method are remembered on the way. The application matches with
+:meth:`Router.compile`, the same walk written out as Python source.
 """
 
 from __future__ import annotations
