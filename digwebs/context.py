@@ -225,7 +225,10 @@ def _context_attr_proxy(attr: str, cls: type | None = None) -> t.Any:
         # attributes); a name it does not find is forwarded by __getattr__.
         namespace["__getattribute__"] = object.__getattribute__
         namespace["__getattr__"] = forward
-        for name in dir(cls):
+        # Class attributes, and instance attributes the class annotates
+        # (``Request.environ``).
+        names = set(dir(cls)).union(*(vars(k).get("__annotations__", {}) for k in cls.__mro__))
+        for name in sorted(names):
             if not name.startswith("_"):
                 namespace[name] = property(_attribute_getter(attr, name))
     proxy_cls = type(f"{attr.title()}Proxy", (_ContextAttrProxy,), namespace)

@@ -128,6 +128,8 @@ class Request:
     the WSGI environ; everything else is derived from it lazily.
     """
 
+    #: The WSGI environ of the request.
+    environ: dict[str, t.Any]
     #: Bodies larger than this get 413 without being read (``None``: no limit).
     max_content_length: int | None = _DEFAULT_MAX_CONTENT_LENGTH
     #: Parts of a multipart body larger than this spill to a temporary file.

@@ -53,6 +53,25 @@ def test_proxies_resolve_to_the_current_objects(app):
         assert g.answer == 42 and g.get("answer") == 42 and "answer" in g
 
 
+def test_request_and_response_proxies_cover_their_class_and_forward_the_rest(app):
+    # Public attributes (and Request.environ, an annotated instance attribute)
+    # are properties of the proxy class; other names reach the object through
+    # __getattr__, reading and writing alike.
+    for proxy, cls in ((request, Request), (response, Response)):
+        names = {n for n in dir(cls) if not n.startswith("_")}
+        proxy_type = type(proxy)
+        assert all(isinstance(vars(proxy_type).get(n), property) for n in names)
+    assert isinstance(vars(type(request))["environ"], property)
+    with app.test_request_context("/x?a=1"):
+        assert request.environ["PATH_INFO"] == "/x" and request.query["a"] == "1"
+        request.user = "ann"
+        assert request.user == "ann" and ctx.request.user == "ann"
+        response.status_code = 201
+        assert ctx.response.status_code == 201
+        with pytest.raises(AttributeError):
+            request.no_such_attribute  # noqa: B018
+
+
 def test_g_lives_exactly_as_long_as_the_request(app, client):
     @app.get("/")
     def index():
