@@ -9,13 +9,14 @@ wsgiref's validator).
 
 from __future__ import annotations
 
+import functools
 import secrets
 import types
 import typing as t
 
 import pytest
 
-from digwebs import APIValueError, Digwebs, abort, api, response, session, use
+from digwebs import APIValueError, Digwebs, abort, api, response, results, session, use
 
 
 def passthrough(ctx: t.Any, next: t.Callable[[], t.Any]) -> t.Any:
@@ -135,3 +136,64 @@ def test_global_middleware_turns_the_direct_lane_off() -> None:
     assert app.test_client().get("/bytes").data == b"raw bytes"
     assert seen == ["/bytes"]
     assert app._direct_lookup is None
+
+
+def _wrapping(fn: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def _sig_plain(x: str) -> str:
+    return f"plain {x}"
+
+
+def _sig_default(x: str, suffix: str = "!") -> str:
+    return f"default {x}{suffix}"
+
+
+def _sig_keyword_only(*, x: str) -> str:
+    return f"keyword {x}"
+
+
+def _sig_kwargs(**kwargs: str) -> str:
+    return f"kwargs {kwargs['x']}"
+
+
+def _sig_other_name(y: str = "none") -> str:
+    return f"other {y}"
+
+
+def _sig_required_extra(x: str, extra: str) -> str:
+    return "never"
+
+
+SIGNATURES: dict[str, tuple[t.Callable[..., t.Any], str | None]] = {
+    "plain": (_sig_plain, "x"),
+    "default": (_sig_default, "x"),
+    "keyword_only": (_sig_keyword_only, None),
+    "kwargs": (_sig_kwargs, None),
+    "other_name": (_sig_other_name, None),
+    "required_extra": (_sig_required_extra, None),
+    "wrapped": (_wrapping(_sig_plain), None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SIGNATURES))
+def test_handlers_of_every_signature_get_their_parameter_on_both_lanes(name: str) -> None:
+    fn, positional = SIGNATURES[name]
+    assert results._only_parameter(fn, ("x",)) == positional
+    answers = []
+    for wrapped in (False, True):
+        app = Digwebs(root_path="/nonexistent-root", env="production", secret_key=SECRET)
+        handler = use(passthrough)(_wrapping(fn)) if wrapped else fn
+        app.add_route("/sig/<x>", handler, ["GET"])
+        res = app.test_client().get("/sig/v")
+        answers.append((res.status_code, res.data))
+    assert answers[0] == answers[1]
+    if name in ("required_extra", "other_name"):  # a TypeError either way
+        assert answers[0][0] == 500
+    else:
+        assert answers[0][0] == 200 and b" v" in answers[0][1]
