@@ -403,21 +403,26 @@ class Digwebs:
                     # PERF: _dispatch inlined for the commonest case, a route
                     # that answers the server directly; _dispatch does the rest
                     # (404, 405, redirects, non-ASCII paths, routes with middleware).
+                    method = environ["REQUEST_METHOD"]
                     path = environ.get("PATH_INFO") or "/"
                     found = _UNMATCHED
                     if path.isascii():
                         try:
-                            found = lookup(environ["REQUEST_METHOD"], path)
+                            found = lookup(method, path)
                         except HttpError:
                             pass
-                    if found is None or found is _UNMATCHED or found[0].direct is None:
+                    direct = None
+                    if found is not None and found is not _UNMATCHED:
+                        rule, params = found
+                        direct = rule.direct
+                    if direct is None:
                         resp = self._dispatch(ctx, found)
                     else:
-                        rule = ctx.route = found[0]
-                        ctx.params = found[1]
-                        resp = rule.direct(ctx, start_response)
-                        if type(resp) is list:
-                            return resp  # the route answered the server itself
+                        ctx.route = rule
+                        ctx.params = params
+                        resp = direct(ctx, start_response)
+                        if type(resp) is list:  # the route answered the server itself
+                            return [] if method == "HEAD" else resp
             except HttpError as exc:
                 resp = self.handle_http_error(ctx, exc)
             except Exception as exc:

@@ -115,7 +115,8 @@ class Endpoint:
         ``start_response``, with no :class:`Response` built and taken apart
         again. Anything else, or a handler that touched ``ctx.response`` or the
         session, gets the :class:`Response` the chain would have made, for the
-        caller to finish. ``None`` when the route renders a view.
+        caller to finish. ``None`` when the route renders a view. The caller
+        (wsgi_app) drops the body of an answer to HEAD.
         """
         if self.template is not None:
             return None
@@ -154,11 +155,9 @@ class Endpoint:
                 line, header_pairs = "200 OK", [("Content-Type", json_type)]
             else:
                 return slow(rv, ctx)
-            # What finish() does for a bytes body.
+            # What finish() does for a bytes body (wsgi_app drops it for HEAD).
             header_pairs.append(("Content-Length", str(len(body))))
             start_response(line, header_pairs)
-            if ctx.request.environ["REQUEST_METHOD"] == "HEAD":
-                return []
             return [body]
 
         def direct_api(
@@ -171,7 +170,7 @@ class Endpoint:
                 body = dumps(rv).encode()
                 length = str(len(body))
                 start_response("200 OK", [("Content-Type", json_type), ("Content-Length", length)])
-                return [] if ctx.request.environ["REQUEST_METHOD"] == "HEAD" else [body]
+                return [body]
             return slow(rv, ctx)  # @api turns everything else into JSON the careful way
 
         return direct_api if self.as_json else direct
