@@ -12,11 +12,9 @@ code reads::
     segs = path.split("/")
     n = len(segs)
     if n == 4:                      # one branch per path length
-        s1 = segs[1]
+        _, s1, s2, s3 = segs
         if s1 == 'hello':
-            s2 = segs[2]
             if s2:
-                s3 = segs[3]
                 if s3 == 'test':
                     rule = R1.get(method)
                     if rule is not None:
@@ -91,6 +89,10 @@ class _Writer:
         keyword = "if"
         for length in sorted(self.ends(root, 1)):
             self.emit(1, f"{keyword} n == {length}:")
+            if length > 1:
+                # One unpacking instead of an index per segment.
+                names = ", ".join(f"s{i}" for i in range(1, length))
+                self.emit(2, f"_, {names} = segs")
             self.node(root, 1, [], 2, length)
             keyword = "elif"
 
@@ -125,13 +127,12 @@ class _Writer:
     def children(
         self, node: _Node, i: int, values: list[str], indent: int, length: int
     ) -> None:
-        segment = f"s{i}"
+        segment = f"s{i}"  # unpacked by root()
         statics = [(name, child) for name, child in node.static.items()
                    if length in self.ends(child, i + 1)]
         dynamic = _inlined_dynamic(node)
         if dynamic is not None and length not in self.ends(dynamic[1], i + 1):
             dynamic = None
-        self.emit(indent, f"{segment} = segs[{i}]")
         keyword = "if"
         if len(statics) <= _COMPARE_AT_MOST:
             for name, child in statics:
