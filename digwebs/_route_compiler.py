@@ -45,6 +45,8 @@ _MAX_INDENT = 80
 
 
 class _Writer:
+    """Accumulates the source of ``lookup`` and the constants it refers to."""
+
     def __init__(self, router: Router) -> None:
         self.lines = [
             "def lookup(method, path):",
@@ -71,7 +73,10 @@ class _Writer:
         return name
 
     def ends(self, node: _Node, i: int) -> frozenset[int]:
-        """The lengths ``n`` of the split paths the unrolled walk can match from ``node``."""
+        """The lengths ``n`` of the split paths the unrolled walk can match from ``node``.
+
+        ``i`` is the node's depth; each node has one parent, hence one depth.
+        """
         known = self._ends.get(id(node))
         if known is None:
             found = {i} if node.rules else set()
