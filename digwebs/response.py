@@ -187,7 +187,7 @@ def _checked_header_list(
     for name, value in pairs:
         value = str(value)
         _check_header_value(name, value)
-        kind = _name_kind(name)
+        kind = _CHECKED_NAMES.get(name) or _name_kind(name)
         if kind is _CONTENT_TYPE:
             headers_out[0] = ("Content-Type", value)
         else:
@@ -197,12 +197,12 @@ def _checked_header_list(
 
 
 _ORDINARY, _CONTENT_TYPE, _CONTENT_LENGTH = "ordinary", "content-type", "content-length"
+# Lower-cased name -> the constant itself, so that header_list can compare with "is".
+_SPECIAL_NAMES = {_CONTENT_TYPE: _CONTENT_TYPE, _CONTENT_LENGTH: _CONTENT_LENGTH}
 
 
 def _name_kind(name: str) -> str:
-    lowered = name.lower()
-    # The constants themselves, so that header_list can compare with "is".
-    kind = {_CONTENT_TYPE: _CONTENT_TYPE, _CONTENT_LENGTH: _CONTENT_LENGTH}.get(lowered, _ORDINARY)
+    kind = _SPECIAL_NAMES.get(name.lower(), _ORDINARY)
     if len(_CHECKED_NAMES) < 1024:
         _CHECKED_NAMES[name] = kind
     return kind

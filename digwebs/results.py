@@ -353,7 +353,7 @@ def finish(
         resp.body = body.encode()
         return finish(ctx, resp, start_response)
     head = ctx.request.environ["REQUEST_METHOD"] == "HEAD"
-    if code < 200 or code == 204 or code == 304:
+    if not _may_have_body(code):
         # These responses never carry a body, nor a type or length for one.
         headers[:] = [
             (k, v) for k, v in headers if k.lower() not in ("content-type", "content-length")
