@@ -20,6 +20,8 @@ request being handled by *this* thread, greenlet or task".
 from __future__ import annotations
 
 import contextvars
+import copy
+import math
 import operator
 import typing as t
 
@@ -101,7 +103,19 @@ class LocalStack(t.Generic[T]):
 
 _UNBOUND = "object unbound: no value is set in the current context"
 # Attributes that belong to the proxy itself rather than the proxied object.
-_PROXY_OWN = frozenset({"_get_current_object", "__wrapped__", "__class__", "_attr"})
+# ``__copy__`` and ``__deepcopy__`` are here because ``copy.deepcopy`` looks
+# ``__deepcopy__`` up on the instance: forwarded, it would find none on most
+# objects, fall back to reducing the proxy and fail on its ContextVar.
+_PROXY_OWN = frozenset(
+    {"_get_current_object", "__wrapped__", "__class__", "_attr", "__copy__", "__deepcopy__"}
+)
+
+_get_own = object.__getattribute__
+
+
+def _current(proxy: LocalProxy[t.Any]) -> t.Any:
+    # Works whatever __getattribute__ a subclass installs (see digwebs.context).
+    return _get_own(proxy, "_get_current_object")()
 
 
 class LocalProxy(t.Generic[T]):
@@ -110,7 +124,36 @@ class LocalProxy(t.Generic[T]):
     ``local`` may be a :class:`contextvars.ContextVar`, a :class:`Local`, a
     :class:`LocalStack` or a callable returning the object. With ``name``, the
     proxy stands for that attribute of the object instead. When nothing is
-    bound, any use raises :class:`RuntimeError` with ``unbound_message``.
+    bound, any use raises :class:`RuntimeError` with ``unbound_message``,
+    except ``repr`` (``<LocalProxy unbound>``), ``bool`` (``False``), ``dir``
+    (``[]``), ``__class__`` (the proxy's own type) and dunder attributes read
+    by introspection (``AttributeError``).
+
+    What is forwarded: attribute reads, writes and deletes; calls; every
+    operator with its reflected form (``3 - p``) and its in-place form;
+    ``divmod``, ``pow`` with a modulus, ``round``, ``math.trunc``, ``floor``
+    and ``ceil``; ``int``, ``float``, ``complex``, ``index``, ``bool``,
+    ``str``, ``bytes``, ``repr``, ``format``, ``hash``, ``dir``; ``len``,
+    ``iter``, ``next``, ``reversed``, ``in``, item get/set/delete,
+    ``operator.length_hint``; ``with`` and ``async with``, ``await``,
+    ``async for`` and ``anext``; ``isinstance(x, proxy)`` when the proxy
+    stands for a class; ``copy.copy`` and ``copy.deepcopy``, which copy the
+    proxied object (honouring its ``__copy__``/``__deepcopy__``) and return
+    the copy, not a proxy. ``__class__`` is the proxied object's class, so
+    ``isinstance(proxy, Request)`` holds; ``type(proxy)`` stays the proxy's
+    class and ``isinstance(proxy, LocalProxy)`` holds too.
+
+    In-place operators change the proxied object and leave the name bound to
+    the proxy: ``p += [5]`` extends the list ``p`` stands for. An object
+    without an in-place form of the operator (an int, a str, a tuple) would
+    produce a new object that the proxy cannot hold, so the operation raises
+    :class:`TypeError` and the object is left as it was (werkzeug silently
+    drops the result instead).
+
+    Not forwarded: ``del proxy`` deletes only the proxy; the descriptor
+    protocol (``__get__``), so a proxy stored on a class is not a
+    descriptor; ``os.fspath`` (``__fspath__`` would make every proxy pass
+    ``isinstance(p, os.PathLike)``); ``weakref.ref(proxy)``.
 
     The lookup function is chosen once, in ``__init__``, so each proxied
     access costs one call and no type test. Call :meth:`_get_current_object`
@@ -194,9 +237,9 @@ class LocalProxy(t.Generic[T]):
         # after a failed normal lookup has built an AttributeError, which
         # costs more than the forwarding itself.
         if name in _PROXY_OWN:
-            return object.__getattribute__(self, name)
+            return _get_own(self, name)
         try:
-            obj = object.__getattribute__(self, "_get_current_object")()
+            obj = _get_own(self, "_get_current_object")()
         except RuntimeError:
             if name[:2] == "__":
                 # Introspection must see "no such attribute", not a crash.
@@ -205,96 +248,199 @@ class LocalProxy(t.Generic[T]):
         return getattr(obj, name)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
-        setattr(self._get_current_object(), name, value)
+        setattr(_current(self), name, value)
 
     def __delattr__(self, name: str) -> None:
-        delattr(self._get_current_object(), name)
+        delattr(_current(self), name)
 
     def __repr__(self) -> str:
         try:
-            return repr(self._get_current_object())
+            return repr(_current(self))
         except RuntimeError:
             return f"<{type(self).__name__} unbound>"
 
     def __bool__(self) -> bool:
         try:
-            return bool(self._get_current_object())
+            return bool(_current(self))
         except RuntimeError:
             return False
 
     def __dir__(self) -> list[str]:
         try:
-            return dir(self._get_current_object())
+            return dir(_current(self))
         except RuntimeError:
             return []
 
     @property  # type: ignore[misc]
     def __class__(self) -> type:  # so isinstance(proxy, Request) works
         try:
-            return type(self._get_current_object())
+            return type(_current(self))
         except RuntimeError:
-            return LocalProxy
+            return type(self)
+
+    def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        return _current(self)(*args, **kwargs)
+
+    def __copy__(self) -> t.Any:
+        return copy.copy(_current(self))
+
+    def __deepcopy__(self, memo: dict[int, t.Any]) -> t.Any:
+        return copy.deepcopy(_current(self), memo)
+
+    def __length_hint__(self) -> t.Any:
+        # operator.length_hint(p, default) must give the *caller's* default
+        # when the object has no hint: NotImplemented says "no hint".
+        obj = _current(self)
+        hint = getattr(type(obj), "__length_hint__", None)
+        return NotImplemented if hint is None else hint(obj)
 
 
-def _forward(op: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-    def method(self: LocalProxy[t.Any], *args: t.Any) -> t.Any:
-        return op(self._get_current_object(), *args)
+# -- the forwarded operations ---------------------------------------------------------
+#
+# Python looks operators up on the type, never through __getattribute__, so
+# each one the proxy supports has to exist on the class. Each entry of the
+# table below says what ``<dunder>(proxy, *args)`` does with the proxied
+# object ``obj``. ``__del__`` is deliberately absent: deleting the proxy must
+# not delete the object behind it.
 
-    return method
+
+def _reflected(op: t.Callable[[t.Any, t.Any], t.Any]) -> t.Callable[[t.Any, t.Any], t.Any]:
+    """``__rsub__(obj, other)`` is ``other - obj``: the operands swapped."""
+
+    def reflected(obj: t.Any, other: t.Any) -> t.Any:
+        return op(other, obj)
+
+    return reflected
 
 
-# Operators are looked up on the type, never through __getattr__, so each one
-# the proxy supports has to exist on the class. ``__del__`` is deliberately
-# absent: deleting the proxy must not delete the object behind it.
-_OPERATORS: dict[str, t.Callable[..., t.Any]] = {
+def _protocol(name: str, refusal: str) -> t.Callable[..., t.Any]:
+    """Call the object's own ``name`` method, looked up on its type as Python
+    does; an object without one gets the TypeError Python itself would raise
+    (``refusal``, with ``{}`` for the type's name)."""
+
+    def call(obj: t.Any, *args: t.Any) -> t.Any:
+        method = getattr(type(obj), name, None)
+        if method is None:
+            raise TypeError(refusal.format(type(obj).__name__))
+        return method(obj, *args)
+
+    return call
+
+
+_NO_CM = "{!r} object does not support the context manager protocol"
+_NO_ASYNC_CM = "{!r} object does not support the asynchronous context manager protocol"
+
+_FORWARDED: dict[str, t.Callable[..., t.Any]] = {
+    # conversions and text
     "__str__": str,
     "__bytes__": bytes,
     "__format__": format,
     "__hash__": hash,
-    "__len__": len,
-    "__iter__": iter,
-    "__reversed__": reversed,
-    "__contains__": operator.contains,
-    "__getitem__": operator.getitem,
-    "__setitem__": operator.setitem,
-    "__delitem__": operator.delitem,
-    "__enter__": lambda obj: obj.__enter__(),
-    "__exit__": lambda obj, *a: obj.__exit__(*a),
+    "__int__": int,
+    "__float__": float,
+    "__complex__": complex,
+    "__index__": operator.index,
+    "__round__": round,
+    "__trunc__": math.trunc,
+    "__floor__": math.floor,
+    "__ceil__": math.ceil,
+    # comparisons
     "__eq__": operator.eq,
     "__ne__": operator.ne,
     "__lt__": operator.lt,
     "__le__": operator.le,
     "__gt__": operator.gt,
     "__ge__": operator.ge,
-    "__add__": operator.add,
-    "__sub__": operator.sub,
-    "__mul__": operator.mul,
-    "__truediv__": operator.truediv,
-    "__floordiv__": operator.floordiv,
-    "__mod__": operator.mod,
-    "__pow__": operator.pow,
-    "__and__": operator.and_,
-    "__or__": operator.or_,
-    "__xor__": operator.xor,
+    # containers and iteration
+    "__len__": len,
+    "__iter__": iter,
+    "__next__": next,
+    "__reversed__": reversed,
+    "__contains__": operator.contains,
+    "__getitem__": operator.getitem,
+    "__setitem__": operator.setitem,
+    "__delitem__": operator.delitem,
+    # unary arithmetic
     "__neg__": operator.neg,
     "__pos__": operator.pos,
     "__abs__": abs,
     "__invert__": operator.invert,
-    "__int__": int,
-    "__float__": float,
-    "__index__": operator.index,
-    "__radd__": lambda obj, other: other + obj,
-    "__rmul__": lambda obj, other: other * obj,
+    # a proxy standing for a class: isinstance(x, proxy), issubclass(c, proxy)
+    "__instancecheck__": lambda cls, obj: isinstance(obj, cls),
+    "__subclasscheck__": lambda cls, sub: issubclass(sub, cls),
+    # context managers and coroutines
+    "__enter__": _protocol("__enter__", _NO_CM),
+    "__exit__": _protocol("__exit__", _NO_CM),
+    "__aenter__": _protocol("__aenter__", _NO_ASYNC_CM),
+    "__aexit__": _protocol("__aexit__", _NO_ASYNC_CM),
+    "__await__": _protocol("__await__", "object {} can't be used in 'await' expression"),
+    "__aiter__": _protocol("__aiter__", "'async for' requires an object with __aiter__, got {}"),
+    "__anext__": _protocol("__anext__", "{!r} object is not an async iterator"),
 }
 
-for _name, _op in _OPERATORS.items():
-    setattr(LocalProxy, _name, _forward(_op))
-del _name, _op
+# Binary operators: name -> (operator, in-place operator, symbol).
+_BINARY: dict[str, tuple[t.Callable[..., t.Any], t.Callable[[t.Any, t.Any], t.Any], str]] = {
+    "add": (operator.add, operator.iadd, "+"),
+    "sub": (operator.sub, operator.isub, "-"),
+    "mul": (operator.mul, operator.imul, "*"),
+    "matmul": (operator.matmul, operator.imatmul, "@"),
+    "truediv": (operator.truediv, operator.itruediv, "/"),
+    "floordiv": (operator.floordiv, operator.ifloordiv, "//"),
+    "mod": (operator.mod, operator.imod, "%"),
+    "pow": (pow, operator.ipow, "**"),  # pow: three-argument pow(p, e, m) too
+    "lshift": (operator.lshift, operator.ilshift, "<<"),
+    "rshift": (operator.rshift, operator.irshift, ">>"),
+    "and": (operator.and_, operator.iand, "&"),
+    "or": (operator.or_, operator.ior, "|"),
+    "xor": (operator.xor, operator.ixor, "^"),
+}
 
 
-def _call(self: LocalProxy[t.Any], *args: t.Any, **kwargs: t.Any) -> t.Any:
-    # Calls take keyword arguments, which _forward does not pass on.
-    return self._get_current_object()(*args, **kwargs)
+def _in_place(op: t.Callable[[t.Any, t.Any], t.Any], symbol: str) -> t.Callable[..., t.Any]:
+    """``p op= other``: change the object in place, keep the name on the proxy."""
+
+    def method(self: LocalProxy[t.Any], other: t.Any) -> LocalProxy[t.Any]:
+        obj = _current(self)
+        if getattr(type(obj), method.__name__, None) is None:
+            # No in-place method: Python would rebind the name to a new
+            # object, which the proxy cannot hold. Refuse before computing.
+            raise TypeError(
+                f"{type(obj).__name__!r} object has no in-place {symbol}=: the result "
+                "would be a new object, which a proxy cannot hold; assign the new value "
+                "where the proxy reads it from"
+            )
+        result = op(obj, other)
+        if result is not obj:
+            raise TypeError(
+                f"in-place {symbol}= on the proxied {type(obj).__name__!r} object returned "
+                "a new object, which a proxy cannot hold"
+            )
+        return self
+
+    return method
 
 
-LocalProxy.__call__ = _call  # type: ignore[method-assign]
+def _forwarding(op: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """``<dunder>(p, *args)`` is ``op(obj, *args)``."""
+
+    def method(self: LocalProxy[t.Any], *args: t.Any) -> t.Any:
+        return op(_current(self), *args)
+
+    return method
+
+
+def _install(name: str, method: t.Callable[..., t.Any]) -> None:
+    method.__name__ = name
+    method.__qualname__ = f"LocalProxy.{name}"
+    setattr(LocalProxy, name, method)
+
+
+for _name, _op in _FORWARDED.items():
+    _install(_name, _forwarding(_op))
+for _name, (_op, _iop, _symbol) in _BINARY.items():
+    _install(f"__{_name}__", _forwarding(_op))
+    _install(f"__r{_name}__", _forwarding(_reflected(_op)))
+    _install(f"__i{_name}__", _in_place(_iop, _symbol))
+_install("__divmod__", _forwarding(divmod))
+_install("__rdivmod__", _forwarding(_reflected(divmod)))
+del _name, _op, _iop, _symbol
