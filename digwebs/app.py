@@ -16,7 +16,7 @@ from pathlib import Path
 from . import results
 from .config import load_config
 from .context import RequestContext, _cv_ctx, _cv_loading_app
-from .errors import HttpError, MethodNotAllowed, NotFound, RequestRedirect
+from .errors import BadRequest, HttpError, MethodNotAllowed, NotFound, RequestRedirect
 from .local import LocalProxy
 from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe
 from .request import Request
@@ -359,8 +359,14 @@ class Digwebs:
         fn = next(f for r, f in self._routes if r is rule)
         return MatchResult(self._route_info(rule, fn), params)
 
-    def url_for(self, name: str, **values: t.Any) -> str:
-        """Build the URL of route ``name``; unknown values become the query."""
+    def url_for(self, name: str, /, **values: t.Any) -> str:
+        """Build the URL of route ``name``; unknown values become the query.
+
+        ``name`` is positional-only, so a route parameter may be called
+        ``name`` too. Under a mount point (``SCRIPT_NAME``) the URL starts
+        with it, and always with exactly one ``/``: a hostile ``SCRIPT_NAME``
+        such as ``//evil.example`` cannot turn it into another host's URL.
+        """
         anchor = values.pop("_anchor", None)
         try:
             url = self.router.build(name, values)
@@ -373,7 +379,7 @@ class Digwebs:
             url = self.router.build(name, values)
         c = _cv_ctx.get(None)
         if c is not None and c.request.script_root:
-            url = c.request.script_root + url
+            url = results.site_path(c.request.script_root + url)
         return f"{url}#{anchor}" if anchor else url
 
     # -- the request --------------------------------------------------------
@@ -460,22 +466,26 @@ class Digwebs:
         ``found`` is what the router already answered for this request
         (``None``: no route), when wsgi_app asked it.
         """
-        if found is _UNMATCHED:
+        if found is None or found is _UNMATCHED:
             environ = ctx.request.environ
             method = environ["REQUEST_METHOD"]
             path = environ.get("PATH_INFO") or "/"
+            if path[0] != "/":
+                return self._not_a_path(ctx, method)
+        if found is _UNMATCHED:
             if not path.isascii():
                 path = ctx.request.path
             try:
                 found = self._lookup(method, path)
             except RequestRedirect as exc:
-                # Keep the query string and mount point on the canonical URL.
+                # Keep the query string and mount point on the canonical URL,
+                # which stays on this site whatever SCRIPT_NAME says.
                 qs = environ.get("QUERY_STRING")
                 target = ctx.request.script_root + exc.new_url + (f"?{qs}" if qs else "")
-                return self.handle_http_error(ctx, RequestRedirect(target))
+                return self.handle_http_error(ctx, RequestRedirect(results.site_path(target)))
             except MethodNotAllowed as exc:
                 if method == "OPTIONS":
-                    return self.response_class(b"", 200, {"Allow": ", ".join(exc.valid_methods)})
+                    return results.options_response(self, exc.valid_methods)
                 return self.handle_http_error(ctx, exc)
         if found is None:
             return self._not_found(ctx)
@@ -485,6 +495,25 @@ class Digwebs:
             return rule.chain(ctx)  # type: ignore[no-any-return]
         except HttpError as exc:
             return self.handle_http_error(ctx, exc)
+
+    def _not_a_path(self, ctx: RequestContext, method: str) -> Response:
+        """Answer a request target that is not a path (``*``, ``host:port``).
+
+        Such targets are never routed: ``OPTIONS *`` asks about the server as
+        a whole and gets every method some route allows; anything else
+        (``CONNECT 127.0.0.1:80``, ``GET *``) is the client's mistake.
+        """
+        path = ctx.request.environ.get("PATH_INFO")
+        if method == "OPTIONS" and path == "*":
+            methods = {"OPTIONS"}
+            for rule, _ in self._routes:
+                methods |= rule.methods
+            if "GET" in methods:
+                methods.add("HEAD")
+            return results.options_response(self, methods)
+        return self.handle_http_error(
+            ctx, BadRequest("The request target must be a path starting with '/'.")
+        )
 
     def _not_found(self, ctx: RequestContext) -> Response:
         # PERF: with no 404 handler, template or JSON client, the page is the
@@ -513,8 +542,17 @@ class Digwebs:
         return handlers.get(code) if code is not None else None
 
     def handle_http_error(self, ctx: RequestContext, exc: HttpError) -> Response:
-        """Answer an :class:`HttpError` through a registered handler or its page."""
-        return results.http_error_response(self, ctx, exc, self._find_error_handler(exc, exc.code))
+        """Answer an :class:`HttpError` through a registered handler or its page.
+
+        Cookies and headers already set on ``ctx.response`` are sent with the
+        error's answer (set a cookie, then redirect or abort): see
+        :func:`results.carry_over`.
+        """
+        prepared = ctx._response
+        resp = results.http_error_response(self, ctx, exc, self._find_error_handler(exc, exc.code))
+        if prepared is not None and prepared is not resp:
+            results.carry_over(prepared, resp)
+        return resp
 
     def handle_exception(self, ctx: RequestContext, exc: Exception) -> Response:
         """Log an unhandled exception and answer 500 (with details in debug)."""

@@ -113,8 +113,12 @@ def _link(
     """
 
     def next_() -> Response:
-        # The zero-argument ``next`` handed to the middleware.
-        return inner(_cv_ctx.get())
+        # The zero-argument ``next`` handed to the middleware. What it returns
+        # becomes ctx.response, as in koa: a middleware that writes
+        # ctx.response after next() writes the response being sent.
+        ctx = _cv_ctx.get()
+        resp = ctx._response = inner(ctx)
+        return resp
 
     def link(ctx: RequestContext) -> Response:
         rv = fn(ctx, next_)

@@ -255,6 +255,66 @@ def _apply(resp: Response, status: t.Any, headers: t.Any) -> None:
         resp.headers.update(headers)
 
 
+# Headers that describe a response's own body or target: a response keeps
+# its own, never the ones prepared on ctx.response for another body.
+_REPRESENTATION_HEADERS = frozenset(
+    (
+        "content-type",
+        "content-length",
+        "content-encoding",
+        "content-language",
+        "content-location",
+        "content-range",
+        "content-disposition",
+        "transfer-encoding",
+        "accept-ranges",
+        "etag",
+        "last-modified",
+        "location",
+        "allow",
+    )
+)
+
+
+def carry_over(prepared: Response, resp: Response) -> Response:
+    """Send what a handler put on ``ctx.response`` with the response it chose.
+
+    The rule: a handler (or middleware) that sets cookies or headers on
+    ``ctx.response`` and then returns or raises another response (a
+    :func:`~digwebs.redirect`, :func:`~digwebs.abort`, a :class:`Response`)
+    still sends them. Every ``Set-Cookie`` is added; any other header is added
+    unless ``resp`` sets that name itself; headers about the body or the target
+    (Content-Type, Content-Length, Location, ETag, ...) stay ``resp``'s own.
+    An unhandled exception (a 500) sends none of them: the work was not done.
+    """
+    target = resp.headers
+    own = {name.lower() for name, _ in resp._header_list}
+    for name, value in prepared._header_list:
+        lname = name.lower()
+        if lname == "set-cookie" or (lname not in own and lname not in _REPRESENTATION_HEADERS):
+            target.add(name, value)
+    return resp
+
+
+def site_path(url: str) -> str:
+    """``url`` (a path the framework built) made to start with exactly one ``/``.
+
+    A path beginning ``//`` or ``/\\`` is read by browsers as another host's
+    URL; ``SCRIPT_NAME`` is a header some servers take from the client, so a
+    mount point of ``//evil.example`` must not make a redirect leave the site.
+    """
+    if url[1:2] in ("/", "\\") or url[:1] != "/":
+        return "/" + url.lstrip("/\\")
+    return url
+
+
+def options_response(app: Digwebs, methods: t.Iterable[str]) -> Response:
+    """The answer to OPTIONS: ``Allow``, an empty body, and so no Content-Type."""
+    resp = app.response_class(b"", 200, {"Allow": ", ".join(sorted(methods))})
+    del resp.headers["Content-Type"]
+    return resp
+
+
 def to_response(app: Digwebs, rv: t.Any, ctx: RequestContext) -> Response:
     """Turn a handler's (or middleware's) return value into a response."""
     cls = app.response_class
@@ -271,12 +331,11 @@ def to_response(app: Digwebs, rv: t.Any, ctx: RequestContext) -> Response:
     if isinstance(rv, Response):
         resp = rv
         if base is not None and base is not rv:
-            # Headers set on ctx.response (cookies, say) are not lost.
-            for name, value in base._header_list:
-                if name.lower() != "content-type":
-                    resp.headers.add(name, value)
+            carry_over(base, resp)
     elif isinstance(rv, HttpError):
         resp = rv.get_response()
+        if base is not None:
+            carry_over(base, resp)
     elif isinstance(rv, str | bytes):
         if base is None:
             resp = cls(rv)
