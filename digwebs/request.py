@@ -11,6 +11,7 @@ import json as _json
 import typing as t
 from urllib.parse import quote
 
+from .cookies import parse_cookie_header  # re-exported: request.parse_cookie_header
 from .datastructures import EnvironHeaders, FileStorage, MultiDict, parse_qs
 from .errors import BadRequest, PayloadTooLarge
 
@@ -67,20 +68,6 @@ def _parse_options(value: str) -> tuple[str, dict[str, str]]:
         if eq:
             options[key.strip().lower()] = val.strip().strip('"')
     return main.strip().lower(), options
-
-
-def parse_cookie_header(header: str) -> dict[str, str]:
-    """Parse a ``Cookie`` header; malformed pairs are skipped, never fatal."""
-    cookies: dict[str, str] = {}
-    for item in header.split(";"):
-        name, eq, value = item.strip().partition("=")
-        if not eq or not name:
-            continue
-        value = value.strip()
-        if len(value) >= 2 and value[0] == value[-1] == '"':
-            value = value[1:-1].replace('\\"', '"').replace("\\\\", "\\")
-        cookies.setdefault(name.strip(), value)
-    return cookies
 
 
 class _QueryAttribute:
