@@ -99,10 +99,55 @@ def parse_qs(qs: str) -> MultiDict:
     return MultiDict(parsed)
 
 
+# What _check_header_value allows: names are RFC 7230 tokens; values, as
+# latin-1 bytes, HTAB, printable ASCII and 0x80-0xFF (RFC 7230 field-content).
+_TOKEN_CHARS = frozenset(
+    "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+)
+_HEADER_VALUE_BYTES = bytes([0x09, *range(0x20, 0x7F), *range(0x80, 0x100)])
+
+
 def _check_header_value(name: str, value: str) -> str:
-    # Refuse CR/LF in headers: they would let a value inject headers or a body.
-    if "\n" in value or "\r" in value or "\n" in name or "\r" in name or ":" in name:
-        raise ValueError(f"header {name!r} contains a newline or colon; refusing to send it")
+    """Return ``value`` if ``name: value`` may be sent, else raise ValueError naming it.
+
+    The name must be an RFC 7230 token. The value may hold any latin-1
+    character (a WSGI header is latin-1) except controls: CR and LF (they
+    would let a value inject headers or a body), NUL and the rest of
+    0x00-0x1F but HTAB, and DEL (servers such as gunicorn refuse them after
+    the handler is done, with a 500 of their own). A name that is not a str
+    raises TypeError.
+    """
+    # PERF: the usual name and value pass the first test of each (C scans).
+    try:
+        plain_name = name.isascii() and name.replace("-", "").isalnum()
+    except AttributeError:
+        raise TypeError(f"header name {name!r} is not a str") from None
+    if not plain_name and (not name or not _TOKEN_CHARS.issuperset(name)):
+        if "\n" in name or "\r" in name:
+            raise ValueError(f"header name {name!r} contains a newline; refusing to send it")
+        raise ValueError(
+            f"header name {name!r} is not an RFC 7230 token "
+            "(letters, digits and !#$%&'*+-.^_`|~); refusing to send it"
+        )
+    if not (value.isascii() and value.isprintable()):
+        try:
+            refused = value.encode("latin-1").translate(None, _HEADER_VALUE_BYTES)
+        except UnicodeEncodeError as exc:
+            char = value[exc.start]
+            raise ValueError(
+                f"header {name!r}: the value contains {char!r}, which is not latin-1 (WSGI "
+                "sends header values as latin-1: percent-encode it, or RFC 8187 for "
+                "parameters); refusing to send it"
+            ) from None
+        if refused:
+            if b"\n" in refused or b"\r" in refused:
+                raise ValueError(
+                    f"header {name!r}: the value contains a newline; refusing to send it"
+                )
+            raise ValueError(
+                f"header {name!r}: the value contains the control character "
+                f"{chr(refused[0])!r}; refusing to send it"
+            )
     return value
 
 
