@@ -105,6 +105,8 @@ _TOKEN_CHARS = frozenset(
     "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 )
 _HEADER_VALUE_BYTES = bytes([0x09, *range(0x20, 0x7F), *range(0x80, 0x100)])
+# Header names already found to be tokens (an application uses a few dozen).
+_TOKEN_NAMES: set[str] = set()
 
 
 def _check_header_value(name: str, value: str) -> str:
@@ -117,18 +119,10 @@ def _check_header_value(name: str, value: str) -> str:
     the handler is done, with a 500 of their own). A name that is not a str
     raises TypeError.
     """
-    # PERF: the usual name and value pass the first test of each (C scans).
-    try:
-        plain_name = name.isascii() and name.replace("-", "").isalnum()
-    except AttributeError:
-        raise TypeError(f"header name {name!r} is not a str") from None
-    if not plain_name and (not name or not _TOKEN_CHARS.issuperset(name)):
-        if "\n" in name or "\r" in name:
-            raise ValueError(f"header name {name!r} contains a newline; refusing to send it")
-        raise ValueError(
-            f"header name {name!r} is not an RFC 7230 token "
-            "(letters, digits and !#$%&'*+-.^_`|~); refusing to send it"
-        )
+    # PERF: a name seen before is one set lookup; the usual value, printable
+    # ASCII, two C scans.
+    if name not in _TOKEN_NAMES:
+        _check_header_name(name)
     if not (value.isascii() and value.isprintable()):
         try:
             refused = value.encode("latin-1").translate(None, _HEADER_VALUE_BYTES)
@@ -149,6 +143,21 @@ def _check_header_value(name: str, value: str) -> str:
                 f"{chr(refused[0])!r}; refusing to send it"
             )
     return value
+
+
+def _check_header_name(name: str) -> None:
+    """Raise unless ``name`` is an RFC 7230 token; remember it if it is."""
+    if not isinstance(name, str):
+        raise TypeError(f"header name {name!r} is not a str")
+    if not name or not _TOKEN_CHARS.issuperset(name):
+        if "\n" in name or "\r" in name:
+            raise ValueError(f"header name {name!r} contains a newline; refusing to send it")
+        raise ValueError(
+            f"header name {name!r} is not an RFC 7230 token "
+            "(letters, digits and !#$%&'*+-.^_`|~); refusing to send it"
+        )
+    if len(_TOKEN_NAMES) < 1024:
+        _TOKEN_NAMES.add(name)
 
 
 class Headers:
