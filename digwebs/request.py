@@ -6,14 +6,15 @@ and one attribute, and each property caches its result on first access.
 
 from __future__ import annotations
 
+import codecs
 import io
 import json as _json
 import typing as t
 from urllib.parse import quote
 
-from .cookies import parse_cookie_header  # re-exported: request.parse_cookie_header
+from .cookies import parse_cookie_header as parse_cookie_header  # re-exported
 from .datastructures import EnvironHeaders, FileStorage, MultiDict, parse_qs
-from .errors import BadRequest, PayloadTooLarge
+from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 __all__ = ["Request"]
 
@@ -67,7 +68,43 @@ def _parse_options(value: str) -> tuple[str, dict[str, str]]:
         key, eq, val = item.strip().partition("=")
         if eq:
             options[key.strip().lower()] = val.strip().strip('"')
-    return main.strip().lower(), options
+    # Only spaces and tabs are HTTP whitespace (as werkzeug strips them).
+    return main.strip(" \t").lower(), options
+
+
+def _is_json_mimetype(mimetype: str) -> bool:
+    # application/json, or application/<anything>+json (RFC 6839), as werkzeug.
+    return mimetype == "application/json" or (
+        mimetype.startswith("application/") and mimetype.endswith("+json")
+    )
+
+
+def _unreadable(exc: Exception) -> BadRequest:
+    """The 400 for a body the server could not hand over.
+
+    Only the exception's class name is shown (``InvalidChunkSize``): its
+    message may carry server details (paths of spool files, addresses).
+    """
+    return BadRequest(f"The request body could not be read: {type(exc).__name__}.")
+
+
+def _loads_json(body: bytes) -> t.Any:
+    """Parse ``body`` as JSON; 400 (never a 500) for whatever is wrong with it."""
+    try:
+        return _json.loads(body)
+    except RecursionError:
+        raise BadRequest("The request body is JSON nested too deeply to parse.") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise BadRequest(f"The request body is not valid JSON: {exc}") from None
+
+
+def _multipart_reason(exc: Exception) -> str:
+    # multipart's errors carry (message, cause) tuples; the message will do.
+    reason = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+    return reason[:200]
+
+
+_EMPTY_BODY: t.Any = object()
 
 
 class _QueryAttribute:
@@ -84,11 +121,13 @@ class _QueryAttribute:
         if "&" in qs or "%" in qs or "+" in qs or not qs.isascii():
             value = parse_qs(_wsgi_decode(qs))
         elif qs:
-            # PERF: one plain pair (?limit=10), the commonest query of all.
+            # PERF: one plain pair (?limit=10), the commonest query of all;
+            # two C calls instead of MultiDict.__init__.
             key, _, item = qs.partition("=")
-            value = MultiDict({key: [item]})
+            value = _new_dict(MultiDict)
+            _dict_setitem(value, key, [item])
         else:
-            value = MultiDict()
+            value = _new_dict(MultiDict)
         obj.query = value  # PERF: not via obj.__dict__ (see cached_property)
         return value
 
@@ -106,6 +145,8 @@ class _HeadersAttribute:
 
 
 _new_object = object.__new__
+_new_dict = dict.__new__
+_dict_setitem = dict.__setitem__
 
 
 class Request:
@@ -188,7 +229,10 @@ class Request:
 
     @cached_property
     def is_json(self) -> bool:
-        return self.mimetype == "application/json" or self.mimetype.endswith("+json")
+        """Whether the Content-Type is JSON: ``application/json`` or
+        ``application/*+json``, parameters such as ``charset`` allowed (the
+        same answer as werkzeug's ``Request.is_json``)."""
+        return _is_json_mimetype(self.mimetype)
 
     @cached_property
     def _content_type(self) -> tuple[str, dict[str, str]]:
@@ -226,18 +270,34 @@ class Request:
 
     @cached_property
     def body(self) -> bytes:
-        """The raw body (at most ``max_content_length`` bytes, else 413)."""
+        """The raw body (at most ``max_content_length`` bytes, else 413).
+
+        Any error the server raises while the body is read (a malformed or
+        truncated chunked body, a connection reset) is the client's: 400.
+        """
         length = self._limited_length()
         stream = self.environ["wsgi.input"]
+        limit = self.max_content_length
+        if length is None and not self.environ.get("wsgi.input_terminated"):
+            return b""
+        try:
+            if length is None:
+                data = stream.read() if limit is None else stream.read(limit + 1)
+            else:
+                data = stream.read(length) if length else b""
+        except MemoryError:
+            raise
+        except Exception as exc:
+            # Deliberately broad: each server raises its own exceptions for a
+            # body it cannot decode (gunicorn.http.errors.InvalidChunkSize,
+            # NoMoreData, ChunkMissingTerminator...; OSError, ValueError
+            # elsewhere) and they share no base class but Exception. Importing
+            # gunicorn here would tie the framework to one server.
+            raise _unreadable(exc) from exc
         if length is None:
-            if not self.environ.get("wsgi.input_terminated"):
-                return b""
-            limit = self.max_content_length
-            data = stream.read() if limit is None else stream.read(limit + 1)
             if limit is not None and len(data) > limit:
                 raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
             return t.cast(bytes, data)
-        data = stream.read(length) if length else b""
         if len(data) < length:
             raise BadRequest("The request body ended before Content-Length bytes arrived.")
         return t.cast(bytes, data)
@@ -251,23 +311,63 @@ class Request:
         return self.body.decode("utf-8", "replace") if as_text else self.body
 
     @cached_property
-    def json(self) -> t.Any:
-        """The body parsed as JSON; ``None`` when empty, 400 when invalid."""
+    def _parsed_json(self) -> t.Any:
         body = self.body
-        if not body:
+        return _loads_json(body) if body else _EMPTY_BODY
+
+    @property
+    def json(self) -> t.Any:
+        """The body parsed as JSON, if the Content-Type says it is JSON.
+
+        ``None`` when the Content-Type is not ``application/json`` or
+        ``application/*+json`` (a ``text/plain`` body, which a cross-site
+        HTML form can send, is never parsed), and when the body is empty.
+        Invalid JSON, or JSON nested too deeply to parse, is a 400.
+        """
+        if not self.is_json:
             return None
+        value = self._parsed_json
+        return None if value is _EMPTY_BODY else value
+
+    def get_json(self, force: bool = False, silent: bool = False) -> t.Any:
+        """The body parsed as JSON, as Flask's ``Request.get_json``.
+
+        A Content-Type that is not JSON is a 415
+        (:class:`~digwebs.errors.UnsupportedMediaType`) unless ``force``;
+        invalid JSON, or an empty body, is a 400. With ``silent`` both give
+        ``None`` instead. Errors reading the body (413, 400) are raised
+        whatever ``silent`` says: they are not about JSON.
+        """
+        if not (force or self.is_json):
+            if silent:
+                return None
+            got = self.mimetype or "missing"
+            raise UnsupportedMediaType(
+                f"The request body must be JSON (Content-Type application/json), not {got}."
+            )
+        self.body  # noqa: B018 (read errors are raised even when silent)
         try:
-            return _json.loads(body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise BadRequest(f"The request body is not valid JSON: {exc}") from None
+            value = self._parsed_json
+        except BadRequest:
+            if silent:
+                return None
+            raise
+        if value is _EMPTY_BODY:
+            if silent:
+                return None
+            raise BadRequest("The request body is empty; JSON was expected.")
+        return value
 
     def _parse_form(self) -> tuple[MultiDict, MultiDict]:
         mimetype, options = self._content_type
         if mimetype == "application/x-www-form-urlencoded":
+            charset = options.get("charset", "utf-8")
             try:
-                text = self.body.decode(options.get("charset", "utf-8"))
-            except (UnicodeDecodeError, LookupError):
-                raise BadRequest("The form body is not valid UTF-8.") from None
+                text = self.body.decode(charset)
+            except LookupError:
+                raise BadRequest(f"The form body names an unknown charset {charset!r}.") from None
+            except UnicodeDecodeError:
+                raise BadRequest(f"The form body is not valid {charset.upper()}.") from None
             return parse_qs(text), MultiDict()
         if mimetype == "multipart/form-data":
             return self._parse_multipart(options)
@@ -279,39 +379,60 @@ class Request:
         boundary = options.get("boundary")
         if not boundary:
             raise BadRequest("The multipart body has no boundary in its Content-Type.")
+        charset = options.get("charset", "utf-8")
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            raise BadRequest(f"The multipart body names an unknown charset {charset!r}.") from None
         length = self._limited_length()
         stream = self.environ["wsgi.input"]
         if length is None and not self.environ.get("wsgi.input_terminated"):
             stream, length = io.BytesIO(b""), 0
         form, files = MultiDict(), MultiDict()
         limit = self.max_content_length
-        try:
-            parser = multipart.MultipartParser(
+        parts = iter(
+            multipart.MultipartParser(
                 stream,
                 boundary,
                 content_length=-1 if length is None else length,
                 spool_limit=self.max_form_memory_size,
                 memory_limit=max(self.max_form_memory_size * 8, 8 * 1024 * 1024),
                 disk_limit=float("inf") if limit is None else limit,
-                charset=options.get("charset", "utf-8"),
+                charset=charset,
             )
-            for part in parser:
-                if part.filename is None:
-                    form.add(part.name, part.value)
-                else:
-                    stream_obj = part.file
-                    stream_obj.seek(0)
-                    files.add(
-                        part.name,
-                        FileStorage(
-                            stream_obj, part.filename, part.name, part.content_type, part.size
-                        ),
-                    )
-        except multipart.ParserLimitReached as exc:
-            raise PayloadTooLarge(f"The multipart body exceeds a limit: {exc}") from None
-        except multipart.MultipartError as exc:
-            raise BadRequest(f"The multipart body is malformed: {exc}") from None
-        return form, files
+        )
+        while True:
+            # Only the parser reads wsgi.input, so only next() is guarded.
+            try:
+                part = next(parts, None)
+            except multipart.ParserLimitReached as exc:
+                raise PayloadTooLarge(f"The multipart body exceeds a limit: {exc}") from None
+            except multipart.MultipartError as exc:
+                reason = _multipart_reason(exc)
+                raise BadRequest(f"The multipart body is malformed: {reason}") from None
+            except MemoryError:
+                raise
+            except Exception as exc:
+                # Broad for the reason given in ``body``: the server's errors.
+                raise _unreadable(exc) from exc
+            if part is None:
+                return form, files
+            if part.filename is None:
+                try:
+                    text = part.value
+                except UnicodeDecodeError:
+                    # Same answer as the urlencoded path; file parts stay bytes.
+                    raise BadRequest(
+                        f"The multipart field {part.name!r} is not valid {charset.upper()}."
+                    ) from None
+                form.add(part.name, text)
+            else:
+                stream_obj = part.file
+                stream_obj.seek(0)
+                files.add(
+                    part.name,
+                    FileStorage(stream_obj, part.filename, part.name, part.content_type, part.size),
+                )
 
     @cached_property
     def _form_and_files(self) -> tuple[MultiDict, MultiDict]:
@@ -329,12 +450,18 @@ class Request:
 
     @property
     def values(self) -> MultiDict:
-        """Query and form values together (form values win)."""
-        combined = MultiDict()
-        for source in (self.query, self.form):
-            for key, value in source.items(multi=True):
-                combined.add(key, value)
-        return combined
+        """Query and form values together, the query first, as Flask's.
+
+        ``values[k]`` is the query's value when both have ``k``;
+        ``values.getlist(k)`` gives the query's values, then the form's. For
+        a GET request only the query counts, as in werkzeug 2.0+: a body on a
+        GET must not change what a (cached) URL means. The result is a new
+        MultiDict each time; changing it changes neither source.
+        """
+        combined = self.query.copy()
+        if self.method != "GET":
+            combined.update(self.form)
+        return t.cast(MultiDict, combined)
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.url!r}>"

@@ -1,17 +1,21 @@
-"""The :class:`Response` object and cookie serialisation."""
+"""The :class:`Response` object, its status and headers, and the JSON encoder.
+
+Cookies are written by :mod:`digwebs.cookies` (``dump_cookie`` is re-exported
+here for existing callers).
+"""
 
 from __future__ import annotations
 
 import json as _json
 import re
 import typing as t
-from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime
+from datetime import datetime
 from http import HTTPStatus
 
+from .cookies import dump_cookie
 from .datastructures import Headers, _check_header_value
 
-__all__ = ["Response", "status_line"]
+__all__ = ["Response", "dump_cookie", "json_bytes", "parse_status", "status_line"]
 
 # "404" -> "404 Not Found", built once for every code the stdlib knows.
 _STATUS_LINES: dict[int, str] = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
@@ -23,76 +27,54 @@ _CHECKED_NAMES: dict[str, str] = {}
 
 
 def status_line(code: int) -> str:
-    """Return the WSGI status line for ``code`` (``"404 Not Found"``)."""
+    """Return the WSGI status line for ``code`` (``"404 Not Found"``).
+
+    A code the standard library has no phrase for gets ``"Unknown"``; a code
+    outside 100-599 raises :class:`ValueError`.
+    """
     line = _STATUS_LINES.get(code)
     if line is None:
-        if not 100 <= code <= 999:
-            raise ValueError(f"invalid HTTP status code {code!r}")
+        parse_status(code)  # raises for a code out of range
         line = f"{code} Unknown"
     return line
 
 
-_COOKIE_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
-_COOKIE_SAFE_VALUE = re.compile(r"^[!#$%&'()*+\-./0-9:<=>?@A-Z\[\]^_`a-z{|}~]*$")
+_ALLOWED_STATUS = "an int from 100 to 599 or a string such as '404 Not Found'"
 
 
-def _quote_cookie_value(value: str) -> str:
-    if _COOKIE_SAFE_VALUE.match(value):
-        return value
-    # RFC 6265 has no escaping; quoting with backslash escapes is what
-    # browsers and Python's http.cookies both understand.
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
+def parse_status(value: t.Any) -> tuple[int, str | None]:
+    """Check an HTTP status and return ``(code, line)``.
+
+    ``value`` is an ``int`` (or an int enum such as ``HTTPStatus.OK``, never a
+    ``bool``) from 100 to 599, or a WSGI status string: three ASCII digits
+    (100-599), optionally a space and a reason phrase free of control
+    characters and within latin-1. ``line`` is the status line to send for a
+    string with a reason of its own, else ``None`` (the standard line is
+    used). Anything else raises at once, naming the value: :class:`TypeError`
+    for a value of the wrong type, :class:`ValueError` for a wrong value.
+    Results use this for the status a handler returns.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        if 100 <= value <= 599:
+            return int(value), None
+        raise ValueError(f"invalid HTTP status {value!r}: use {_ALLOWED_STATUS}")
+    if not isinstance(value, str):
+        raise TypeError(
+            f"invalid HTTP status {value!r} ({type(value).__name__}): use {_ALLOWED_STATUS}"
+        )
+    code, _, reason = value.strip().partition(" ")
+    if len(code) == 3 and code.isascii() and code.isdigit() and 100 <= int(code) <= 599:
+        if not reason:
+            return int(code), None
+        # The reason goes out on the status line: the rules of a header value.
+        if reason.isascii() and reason.isprintable() or _is_latin1_text(reason):
+            return int(code), f"{code} {reason}"
+    raise ValueError(f"invalid HTTP status {value!r}: use {_ALLOWED_STATUS}")
 
 
-def dump_cookie(
-    name: str,
-    value: str = "",
-    *,
-    max_age: int | timedelta | None = None,
-    expires: datetime | int | float | None = None,
-    path: str | None = "/",
-    domain: str | None = None,
-    secure: bool = False,
-    httponly: bool = True,
-    samesite: str | None = "Lax",
-) -> str:
-    """Serialise one ``Set-Cookie`` header value."""
-    if not _COOKIE_NAME.match(name):
-        raise ValueError(f"invalid cookie name {name!r}")
-    if "\r" in value or "\n" in value:
-        raise ValueError(f"cookie {name!r} value contains a newline")
-    parts = [f"{name}={_quote_cookie_value(value)}"]
-    if isinstance(max_age, timedelta):
-        max_age = int(max_age.total_seconds())
-    if max_age is not None:
-        parts.append(f"Max-Age={int(max_age)}")
-        if expires is None:
-            expires = datetime.now(UTC) + timedelta(seconds=int(max_age))
-    if expires is not None:
-        if isinstance(expires, int | float):
-            expires = datetime.fromtimestamp(expires, UTC)
-        parts.append(f"Expires={format_datetime(expires.astimezone(UTC), usegmt=True)}")
-    if domain:
-        parts.append(f"Domain={domain}")
-    if path:
-        parts.append(f"Path={path}")
-    if secure:
-        parts.append("Secure")
-    if httponly:
-        parts.append("HttpOnly")
-    if samesite:
-        samesite = samesite.title()
-        if samesite not in ("Strict", "Lax", "None"):
-            raise ValueError("samesite must be 'Strict', 'Lax' or 'None'")
-        if samesite == "None" and not secure:
-            # Browsers drop SameSite=None cookies that are not Secure.
-            raise ValueError("a SameSite=None cookie must also be secure=True")
-        parts.append(f"SameSite={samesite}")
-    for part in parts[1:]:
-        if ";" in part[:-1] or "\n" in part or "\r" in part:
-            raise ValueError(f"invalid cookie attribute {part!r}")
-    return "; ".join(parts)
+def _is_latin1_text(text: str) -> bool:
+    # Latin-1 with no control characters but HTAB (RFC 9112 reason-phrase).
+    return not any(c > "\xff" or c == "\x7f" or (c < " " and c != "\t") for c in text)
 
 
 def header_list(headers: t.Any, content_type: str) -> tuple[list[tuple[str, str]], bool]:
@@ -100,7 +82,9 @@ def header_list(headers: t.Any, content_type: str) -> tuple[list[tuple[str, str]
 
     Content-Type comes first, ``content_type`` unless the headers set one.
     The flag tells whether the list carries no Content-Length (so one may be
-    added without scanning for it). Values with CR or LF raise ValueError.
+    added without scanning for it). A name that is not a token, or a value
+    with a control character (HTAB aside) or a character above U+00FF,
+    raises ValueError naming the header, whichever path the headers take.
     """
     if type(headers) is dict:
         # PERF: a handler returns the same names every time; the second time
@@ -117,7 +101,7 @@ def header_list(headers: t.Any, content_type: str) -> tuple[list[tuple[str, str]
     if not headers:
         return headers_out, True
     # PERF: the loop below handles names seen before whose values are
-    # printable strings (no CR or LF), in as few steps as Python allows;
+    # printable ASCII strings (no control characters), in as few steps as Python allows;
     # anything else starts over in _checked_header_list.
     append, kind_of, ordinary = headers_out.append, _CHECKED_NAMES.get, _ORDINARY
     if type(headers) is dict or hasattr(headers, "items"):
@@ -127,7 +111,9 @@ def header_list(headers: t.Any, content_type: str) -> tuple[list[tuple[str, str]
     try:
         for name, value in pairs:
             kind = kind_of(name)
-            if value.isprintable():  # AttributeError for a value that is not a str
+            # AttributeError for a value that is not a str. isprintable alone
+            # would pass non-latin-1 letters ("\u0436"): the checked loop refuses them.
+            if value.isascii() and value.isprintable():
                 if kind is ordinary:
                     append((name, value))
                     continue
@@ -154,7 +140,7 @@ def _dict_builder(names: tuple[str, ...]) -> t.Any:
     """Write ``build(h, content_type)`` for header dicts with exactly ``names``.
 
     It returns what :func:`header_list` returns, or ``None`` when a value is
-    not printable (CR, LF, tabs: the checked loop decides); a value that is
+    not printable ASCII (controls, tabs, latin-1: the checked loop decides); a value that is
     not a str raises TypeError. The names were checked by the loop already.
     """
     kinds = [_CHECKED_NAMES.get(name) for name in names]
@@ -170,7 +156,8 @@ def _dict_builder(names: tuple[str, ...]) -> t.Any:
     values = [f"v{k}" for k in range(len(names))]
     source = "def build(h, content_type):\n"
     source += "".join(f"    v{k} = h[{name!r}]\n" for k, name in enumerate(names))
-    source += f"    if ({' + '.join(values)}).isprintable():\n"
+    source += f"    joined = {' + '.join(values)}\n"
+    source += "    if joined.isascii() and joined.isprintable():\n"
     source += f"        return [{', '.join([first, *pairs])}], True\n"
     source += "    return None\n"
     namespace: dict[str, t.Any] = {}
@@ -232,11 +219,11 @@ class Response:
         headers: t.Mapping[str, t.Any] | t.Iterable[tuple[str, t.Any]] | None = None,
         content_type: str | None = None,
     ) -> None:
-        if type(status) is int:
+        if type(status) is int and 100 <= status <= 599:
             self.status_code = status
             self._status: str | None = None
         else:
-            self.status = status
+            self.status = status  # checks it (raises for a status out of range)
         if type(body) is str:
             body = body.encode()
         self.body = body
@@ -255,8 +242,11 @@ class Response:
         """Build a response from a handler's ``(body, status, headers)`` quickly.
 
         PERF: skips :class:`Headers` (its replace-on-set scan is for later
-        edits); a fresh response only needs Content-Type folded in.
+        edits); a fresh response only needs Content-Type folded in. ``status``
+        is an int; one outside 100-599 raises ValueError.
         """
+        if not 100 <= status <= 599:
+            parse_status(status)  # raises, naming it
         resp = _new_object(cls)
         resp.status_code = status
         resp._status = None
@@ -269,19 +259,17 @@ class Response:
 
     @property
     def status(self) -> str:
-        """The WSGI status line, e.g. ``"200 OK"``."""
+        """The WSGI status line, e.g. ``"200 OK"``.
+
+        Set it to an int (100-599) or a status string (``"418 I'm a teapot"``);
+        anything else raises at once (see :func:`parse_status`).
+        """
         return self._status or status_line(self.status_code)
 
     @status.setter
     def status(self, value: int | str) -> None:
-        if isinstance(value, int):
-            self.status_code, self._status = value, None
-            return
-        code, _, reason = value.strip().partition(" ")
-        if not code.isdigit() or len(code) != 3 or "\n" in value or "\r" in value:
-            raise ValueError(f"invalid HTTP status {value!r}")
-        self.status_code = int(code)
-        self._status = f"{code} {reason}" if reason else status_line(self.status_code)
+        # Checked here, where the handler sets it, not when the response is sent.
+        self.status_code, self._status = parse_status(value)
 
     @property
     def headers(self) -> Headers:
@@ -336,12 +324,40 @@ class Response:
 
     @classmethod
     def json(cls, data: t.Any, status: int = 200, headers: t.Any = None) -> Response:
-        """Build a JSON response from any ``json.dumps``-able value."""
-        body = _json.dumps(data, ensure_ascii=False, separators=(",", ":"), default=_json_default)
-        return cls(body.encode(), status, headers, "application/json")
+        """Build a JSON response from any value :func:`json_bytes` can encode."""
+        return cls(json_bytes(data), status, headers, "application/json")
 
     def __repr__(self) -> str:
         return f"<Response {self.status}>"
+
+
+# Any surrogate code point in a str fails to encode as UTF-8; each is escaped
+# on its own (a high one right before a low one then reads back as one
+# character, as it does from Flask's output).
+_surrogate = re.compile("[\ud800-\udfff]")
+
+
+def _escape_surrogate(match: re.Match[str]) -> str:
+    return f"\\u{ord(match.group()):04x}"
+
+
+def json_bytes(value: t.Any) -> bytes:
+    """Encode ``value`` as compact JSON (no spaces) in UTF-8: digwebs' one JSON encoder.
+
+    Non-ASCII text is sent as UTF-8, not as escapes. A lone surrogate
+    (``"\ud800"``, which has no UTF-8 form) is sent as the JSON escape
+    ``\ud800``, as Flask does, instead of failing; the rest of the document
+    is unchanged. Besides the JSON types it encodes datetimes (ISO 8601),
+    sets and tuples (lists), UUIDs (strings), dataclasses, and objects with
+    a ``__json__()`` or ``to_dict()`` method; anything else raises
+    :class:`TypeError`.
+    """
+    text = _encode_json(value)
+    try:
+        return text.encode()
+    except UnicodeEncodeError:
+        # Surrogates only appear inside JSON strings, so an escape is valid there.
+        return _surrogate.sub(_escape_surrogate, text).encode()
 
 
 def _json_default(value: t.Any) -> t.Any:
@@ -361,3 +377,8 @@ def _json_default(value: t.Any) -> t.Any:
     if hasattr(value, "hex") and type(value).__name__ == "UUID":
         return str(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_encode_json = _json.JSONEncoder(
+    ensure_ascii=False, separators=(",", ":"), default=_json_default
+).encode

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import re
+import typing as t
 from datetime import UTC, datetime, timedelta
+from http import HTTPStatus
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from digwebs import Response
+from digwebs import Digwebs, Response, use
 from digwebs.datastructures import Headers
+from digwebs.response import _checked_header_list, header_list, json_bytes, parse_status
 
 
 def send(app, resp_factory, method="GET"):
@@ -33,11 +41,60 @@ def test_status_int_or_wsgi_string(app, status, line):
     assert r.status == line and r.status_code == int(line[:3])
 
 
-@pytest.mark.parametrize("bad", ["OK", "20 OK", "2000 OK", "200 OK\r\nX: y", 1000, 42])
-def test_invalid_status_is_refused(bad):
+BAD_STATUSES = [
+    -200, 5, 99, 600, 1000, 42, True, False, 200.0, 2.5, None, b"200 OK", [200],
+    "OK", "abc", "20 OK", "2000 OK", "999 Odd", "099 Low", "200 OK\r\nX: y", "200 OK\x00",
+    "\u0662\u0660\u0660 Arabic digits", "200 \u0436",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("bad", BAD_STATUSES, ids=repr)
+def test_invalid_status_is_refused_where_it_is_set(bad):
+    allowed = "100 to 599"
+    with pytest.raises((ValueError, TypeError), match=re.escape(repr(bad)) + ".*" + allowed):
+        Response(b"", bad)
+    resp = Response()
+    with pytest.raises((ValueError, TypeError), match=re.escape(repr(bad))):
+        resp.status = bad
+    assert (resp.status_code, resp.status) == (200, "200 OK")  # unchanged
+    with pytest.raises((ValueError, TypeError), match=re.escape(repr(bad))):
+        parse_status(bad)
+
+
+@pytest.mark.parametrize("bad", [-200, 5, 99, 600, 1000])
+def test_the_fast_constructor_refuses_out_of_range_codes(bad):
+    with pytest.raises(ValueError, match=f"{bad}.*100 to 599"):
+        Response._from_parts(b"", bad, ())
+
+
+def test_types_are_type_errors_and_values_value_errors():
+    with pytest.raises(TypeError):
+        parse_status(200.0)
+    with pytest.raises(TypeError):
+        parse_status(True)
     with pytest.raises(ValueError):
-        resp = Response(b"", bad)
-        _ = resp.status  # an int is checked when the line is built
+        parse_status(1000)
+    with pytest.raises(ValueError):
+        parse_status("2000 OK")
+
+
+def test_http_status_members_are_accepted():
+    resp = Response(b"", HTTPStatus.CREATED)
+    assert (resp.status_code, resp.status) == (201, "201 Created")
+    assert type(resp.status_code) is int
+    resp.status = HTTPStatus.NOT_FOUND
+    assert resp.status == "404 Not Found"
+    assert parse_status(" 404 ") == (404, None) and parse_status("299 Mine") == (299, "299 Mine")
+
+
+def test_an_invalid_status_in_a_handler_is_a_500_not_a_failure_at_send_time(app, caplog):
+    def handler():
+        resp = Response(b"x")
+        resp.status = -200
+        return resp
+
+    r = send(app, handler)
+    assert r.status_code == 500 and "-200" in caplog.text
 
 
 def test_status_setter():
@@ -114,7 +171,8 @@ def test_set_cookie_defaults_httponly_and_samesite_lax(app):
 
     sid, theme = send(app, handler).headers.getlist("Set-Cookie")
     assert sid == "sid=abc; Path=/; HttpOnly; SameSite=Lax"
-    assert theme.startswith('theme="dark mode"; Max-Age=60; Expires=') and "HttpOnly" not in theme
+    assert theme.startswith('theme="dark\\040mode"; Max-Age=60; Expires=')  # space: \040
+    assert "HttpOnly" not in theme
     assert theme.endswith("; Path=/; Secure; SameSite=Strict")
 
 
@@ -142,7 +200,7 @@ def test_cookie_expires_datetime():
     [
         ("bad name", "v", {}),
         ("a;b", "v", {}),
-        ("ok", "v\r\nX: y", {}),
+        ("ok", "v\ud800", {}),  # a lone surrogate has no UTF-8 form (newlines are escaped)
         ("ok", "v", {"samesite": "sometimes"}),
         ("ok", "v", {"samesite": "None"}),  # SameSite=None needs secure=True
         ("ok", "v", {"path": "/a;b"}),
@@ -217,3 +275,165 @@ def test_str_body_assigned_later_gets_one_content_length(app, explicit, sent):
 
     r = send(app, handler)
     assert r.headers.getlist("Content-Length") == sent and r.text == "\u00e9t\u00e9"
+
+
+# ---------------------------------------------------------------------------
+# Header names and values: every path that builds response headers refuses
+# controls, characters above U+00FF and names that are not tokens.
+# ---------------------------------------------------------------------------
+
+BAD_VALUES = ["a\x00b", "a\x01", "\x1f", "a\x7fb", "a\x0bb", "a\x0cb", "\u0436", "caf\u00e9 \u20ac"]
+GOOD_VALUES = ["a\tb", "caf\u00e9", "\xa0", "\x80\xff", "", " spaced ", "a=b; c"]
+BAD_NAMES = ["X A", "X(A)", "", "\u0416", "X\x00", "X:Y", "X\tA", "X\r\nY", "X\u00e9"]
+
+
+def _learned(name: str, value: str) -> t.Any:
+    # The dict's names are learned with good values first, so the value goes
+    # through the function written for those names (response._dict_builder).
+    for _ in range(2):
+        header_list({"X-First": "1", name: "fine"}, "text/html")
+    return header_list({"X-First": "1", name: value}, "text/html")
+
+
+HEADER_PATHS: dict[str, t.Callable[[str, str], t.Any]] = {
+    "Headers.__setitem__": lambda n, v: Response().headers.__setitem__(n, v),
+    "Headers.add": lambda n, v: Response().headers.add(n, v),
+    "Headers.update": lambda n, v: Response().headers.update({n: v}),
+    "Headers()": lambda n, v: Headers([(n, v)]),
+    "Response(headers=)": lambda n, v: Response(b"", 200, {n: v}),
+    "Response._from_parts": lambda n, v: Response._from_parts(b"", 200, {n: v}),
+    "header_list(dict)": lambda n, v: header_list({n: v}, "text/html"),
+    "header_list(dict, learned)": _learned,
+    "header_list(pairs)": lambda n, v: header_list([(n, v)], "text/html"),
+    "header_list(tuple)": lambda n, v: header_list(((n, v),), "text/html"),
+    "_checked_header_list": lambda n, v: _checked_header_list({n: v}, "text/html"),
+}
+
+
+@pytest.mark.parametrize("path", HEADER_PATHS)
+@pytest.mark.parametrize("value", BAD_VALUES, ids=repr)
+def test_control_and_non_latin1_values_are_refused_on_every_path(path, value):
+    with pytest.raises(ValueError, match="'X-Name'"):
+        HEADER_PATHS[path]("X-Name", value)
+
+
+@pytest.mark.parametrize("path", HEADER_PATHS)
+@pytest.mark.parametrize("name", BAD_NAMES, ids=repr)
+def test_names_that_are_not_tokens_are_refused_on_every_path(path, name):
+    with pytest.raises(ValueError, match="header name"):
+        HEADER_PATHS[path](name, "v")
+
+
+@pytest.mark.parametrize("path", HEADER_PATHS)
+@pytest.mark.parametrize("value", GOOD_VALUES, ids=repr)
+def test_tabs_and_latin1_values_are_sent(path, value):
+    HEADER_PATHS[path]("X-Name", value)
+    assert ("X-Name", value) in header_list({"X-Name": value}, "text/html")[0]
+
+
+def test_content_type_setter_is_checked_too():
+    resp = Response()
+    with pytest.raises(ValueError, match="'Content-Type'"):
+        resp.content_type = "text/plain\x00"
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["direct", "middleware"])
+@pytest.mark.parametrize(("query", "shown"), [("a%00b", "'\\x00'"), ("%D0%B6", "'\u0436'")])
+def test_a_bad_header_in_a_real_app_is_a_500_naming_it(tmp_path, caplog, wrapped, query, shown):
+    from digwebs import request
+
+    app = Digwebs(tmp_path, debug=False)
+
+    def passthrough(ctx: t.Any, next: t.Callable[[], t.Any]) -> t.Any:
+        return next()
+
+    def handler() -> t.Any:
+        return "x", 200, {"X-A": request.query.get("v", "fine")}
+
+    app.get("/")(use(passthrough)(handler) if wrapped else handler)
+    client = app.test_client()
+    assert client.get("/").headers["X-A"] == "fine"  # twice: the names are learned
+    assert client.get("/").headers["X-A"] == "fine"
+    r = client.get("/?v=" + query)
+    assert r.status_code == 500 and "X-A" not in r.headers
+    errors = [rec for rec in caplog.records if rec.levelname == "ERROR"]
+    assert errors and "'X-A'" in caplog.text and shown in caplog.text
+
+
+# ---------------------------------------------------------------------------
+# JSON: one encoder, UTF-8, lone surrogates escaped (as Flask sends them)
+# ---------------------------------------------------------------------------
+
+
+def _old_encoding(value: t.Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def test_json_bytes_escapes_lone_surrogates():
+    assert json_bytes({"a": "\ud800"}) == b'{"a":"\\ud800"}'
+    assert json_bytes({"\udfff": ["caf\u00e9", "\ud800x"]}) == (
+        '{"\\udfff":["caf\u00e9","\\ud800x"]}'.encode()
+    )
+    assert json_bytes({"a": 1, "b": [True, None]}) == b'{"a":1,"b":[true,null]}'
+    assert json_bytes("caf\u00e9") == '"caf\u00e9"'.encode()
+
+
+def test_response_json_sends_a_lone_surrogate(app):
+    r = send(app, lambda: Response.json({"a": "\ud800"}))
+    assert r.status_code == 200 and r.data == b'{"a":"\\ud800"}'
+
+
+TEXT_WITH_SURROGATES = st.text(
+    alphabet=st.one_of(
+        st.characters(categories=["Cs"]), st.characters(), st.sampled_from('"\\\n\x00\u2028')
+    ),
+    max_size=12,
+)
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | TEXT_WITH_SURROGATES,
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(TEXT_WITH_SURROGATES, inner, max_size=4),
+    max_leaves=12,
+)
+
+
+def _has_surrogate_pair(value: t.Any) -> bool:
+    """True if a str in ``value`` has a high surrogate right before a low one.
+
+    JSON decoders join such a pair of escapes into one character (as they do
+    for Flask's output), so that value cannot come back identical.
+    """
+    if isinstance(value, str):
+        return re.search("[\ud800-\udbff][\udc00-\udfff]", value) is not None
+    if isinstance(value, list):
+        return any(_has_surrogate_pair(v) for v in value)
+    if isinstance(value, dict):
+        return any(_has_surrogate_pair(k) or _has_surrogate_pair(v) for k, v in value.items())
+    return False
+
+
+@functools.cache
+def _flask_app() -> t.Any:
+    flask = pytest.importorskip("flask")  # an oracle only (the bench extra)
+    return flask.Flask(__name__)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_json_bytes_agrees_with_flask_and_round_trips(value):
+    body = json_bytes(value)
+    body.decode("utf-8")  # always valid UTF-8
+    flask_body = _flask_app().json.response(value).get_data()
+    assert json.loads(body) == json.loads(flask_body)
+    if not _has_surrogate_pair(value):
+        assert json.loads(body) == value
+    try:
+        old = _old_encoding(value)
+    except UnicodeEncodeError:
+        pass
+    else:
+        assert body == old  # the usual case is unchanged, byte for byte
