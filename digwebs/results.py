@@ -9,7 +9,6 @@ exception instead of a return value.
 from __future__ import annotations
 
 import inspect
-import json
 import os
 import traceback
 import typing as t
@@ -17,7 +16,7 @@ from html import escape
 
 from .context import _cv_ctx
 from .errors import APIError, HttpError, InternalServerError, NotFound, Redirect
-from .response import _STATUS_LINES, Response, _json_default, header_list, status_line
+from .response import _STATUS_LINES, Response, header_list, json_bytes, status_line
 
 if t.TYPE_CHECKING:
     from .app import Digwebs
@@ -30,7 +29,6 @@ StartResponse = t.Callable[..., t.Any]
 DirectEndpoint = t.Callable[["RequestContext", StartResponse], "list[bytes] | Response"]
 
 _JSON_TYPE = "application/json"
-_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=_json_default).encode
 
 
 class ViewResultError(TypeError):
@@ -71,7 +69,7 @@ class Endpoint:
         if self.template is not None:
             return self.__call__
         slow = self._convert
-        dumps, json_type = _dumps, _JSON_TYPE
+        dumps, json_type = json_bytes, _JSON_TYPE
 
         if self.as_json:
 
@@ -79,7 +77,7 @@ class Endpoint:
                 params = ctx.params
                 rv = fn(**params) if params else fn()
                 if ctx._response is None and rv.__class__ in (dict, list):
-                    return from_parts(dumps(rv).encode(), 200, (), json_type)
+                    return from_parts(dumps(rv), 200, (), json_type)
                 return slow(rv, ctx)
 
             return api_endpoint
@@ -100,7 +98,7 @@ class Endpoint:
                 elif cls is str:
                     return from_parts(rv.encode(), 200, ())
                 elif cls is dict or cls is list:
-                    return from_parts(dumps(rv).encode(), 200, (), json_type)
+                    return from_parts(dumps(rv), 200, (), json_type)
                 elif cls is bytes:
                     return from_parts(rv, 200, ())
             return slow(rv, ctx)
@@ -121,7 +119,7 @@ class Endpoint:
         if self.template is not None:
             return None
         fn, slow = self.fn, self._convert
-        dumps, json_type = _dumps, _JSON_TYPE
+        dumps, json_type = json_bytes, _JSON_TYPE
         default_type = self.response_class.default_content_type
         body_status_lines = _BODY_STATUS_LINES
 
@@ -151,7 +149,7 @@ class Endpoint:
                 body = rv if cls is bytes else rv.encode()
                 line, header_pairs = "200 OK", [("Content-Type", default_type)]
             elif cls is dict or cls is list:
-                body = dumps(rv).encode()
+                body = dumps(rv)
                 line, header_pairs = "200 OK", [("Content-Type", json_type)]
             else:
                 return slow(rv, ctx)
@@ -167,7 +165,7 @@ class Endpoint:
             rv = fn(**params) if params else fn()
             cls = type(rv)
             if (cls is dict or cls is list) and ctx._response is None and ctx._session is None:
-                body = dumps(rv).encode()
+                body = dumps(rv)
                 length = str(len(body))
                 start_response("200 OK", [("Content-Type", json_type), ("Content-Length", length)])
                 return [body]
@@ -195,7 +193,7 @@ class Endpoint:
         if type(rv) is tuple:
             rv, status, headers = _split_tuple(rv)
         resp = ctx._response or self.response_class()
-        resp.body = _dumps(rv).encode()
+        resp.body = json_bytes(rv)
         resp.content_type = _JSON_TYPE
         _apply(resp, status, headers)
         return resp
@@ -346,7 +344,7 @@ def to_response(app: Digwebs, rv: t.Any, ctx: RequestContext) -> Response:
         resp = base if base is not None else cls(b"")
     elif isinstance(rv, dict | list):
         resp = base if base is not None else cls()
-        resp.body = _dumps(rv).encode()
+        resp.body = json_bytes(rv)
         resp.content_type = _JSON_TYPE
     elif hasattr(rv, "__iter__"):
         resp = base if base is not None else cls()

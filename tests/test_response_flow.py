@@ -221,3 +221,37 @@ def test_url_for_accepts_a_parameter_called_name_or_self(tmp_path):
 def test_request_proxy_still_works_in_these_handlers(app, client):
     app.add_route("/", lambda: request.path)
     assert client.get("/").text == "/"
+
+
+# -- item 6: a lone surrogate in JSON is escaped, not a 500 -----------------
+
+
+@pytest.mark.parametrize("with_middleware", [False, True])
+@pytest.mark.parametrize("as_api", [False, True])
+def test_lone_surrogate_is_sent_escaped_in_every_lane(app, client, with_middleware, as_api):
+    import json
+
+    from digwebs import api
+
+    def echo():
+        return {"a": "\ud800", "b": ["é", "\udfff"]}
+
+    handler = api(echo) if as_api else echo
+    if with_middleware:
+        handler = use(lambda ctx, next: next())(handler)
+    app.add_route("/", handler)
+    r = client.get("/")
+    assert r.status_code == 200
+    assert b"\\ud800" in r.data and b"\\udfff" in r.data
+    assert json.loads(r.data) == {"a": "\ud800", "b": ["é", "\udfff"]}
+
+
+def test_lone_surrogate_in_an_api_error_message(app, client):
+    from digwebs import APIValueError, api
+
+    def bad():
+        raise APIValueError("name", "bad \ud800 value")
+
+    app.add_route("/", api(bad))
+    r = client.get("/")
+    assert r.status_code == 400 and b"\\ud800" in r.data
