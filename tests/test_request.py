@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import html
 import io
+import logging
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from werkzeug.datastructures import MultiDict as WMultiDict
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request as WRequest
 
 from digwebs import Digwebs, request
 from digwebs.errors import PayloadTooLarge
+from digwebs.request import Request
 from digwebs.testing import TestClient
 
 
@@ -290,3 +297,391 @@ def test_missing_request_key_is_still_a_key_error(app):
     with app.test_request_context("/"):
         with pytest.raises(KeyError):
             request.query["absent"]
+
+
+# -- request.json and Content-Type (issue 9, item 2) -------------------------
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/vnd.api+json",
+        "application/problem+json; charset=utf-8",
+    ],
+)
+def test_json_types_are_parsed(echo, client, content_type):
+    echo(lambda r: [r.json, r.is_json, r.get_json()])
+    r = client.post("/echo", data=b'{"a": 1}', headers={"Content-Type": content_type})
+    assert r.json == [{"a": 1}, True, {"a": 1}]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["text/plain", "text/plain; charset=utf-8", "", "text/x+json", "application/jsonx",
+     "multipart/form-data; boundary=x", "application/x-www-form-urlencoded"],
+)  # fmt: skip
+def test_other_types_are_not_json(app, content_type):
+    # text/plain is what a cross-site HTML form can send without a preflight.
+    app.add_route("/", lambda: repr([request.json, request.is_json]), ["POST"])
+    r = app.test_client().post("/", data=b'{"a": 1}', headers={"Content-Type": content_type})
+    assert r.text == "[None, False]"
+
+
+def test_get_json_refuses_other_types_with_415(echo, client):
+    echo(lambda r: r.get_json())
+    r = client.post("/echo", data=b'{"a": 1}', headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415 and "JSON" in r.text and "Traceback" not in r.text
+
+
+def test_get_json_silent_and_force(echo, client):
+    echo(
+        lambda r: [
+            r.get_json(silent=True),
+            r.get_json(force=True),
+            r.get_json(force=True, silent=True),
+        ]
+    )
+    r = client.post("/echo", data=b'{"a": 1}', headers={"Content-Type": "text/plain"})
+    assert r.json == [None, {"a": 1}, {"a": 1}]
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"\xff\xfe", b""])
+def test_get_json_invalid_is_400_or_silent_none(echo, client, body):
+    echo(lambda r: [r.get_json(silent=True)])
+    client.app.add_route("/strict", lambda: request.get_json(), ["POST"], name="strict")
+    headers = {"Content-Type": "application/json"}
+    assert client.post("/echo", data=body, headers=headers).json == [None]
+    r = client.post("/strict", data=body, headers=headers)
+    assert r.status_code == 400 and "JSON" in r.text
+
+
+def test_deeply_nested_json_is_400(app, caplog):
+    # json.loads raises RecursionError long before 100,000 levels.
+    app.add_route("/", lambda: repr(request.json), ["POST"])
+    app.add_route("/g", lambda: repr(request.get_json(silent=True)), ["POST"], name="g")
+    client = app.test_client()
+    headers = {"Content-Type": "application/json"}
+    r = client.post("/", data=b"[" * 100_000, headers=headers)
+    assert r.status_code == 400 and "nested too deeply" in r.text
+    assert client.post("/g", data=b"[" * 100_000, headers=headers).text == "None"
+    assert not [rec for rec in caplog.records if rec.levelname == "ERROR"]
+
+
+# is_json against werkzeug's Request.is_json on generated content types.
+_mime_parts = st.sampled_from(
+    ["application", "text", "APPLICATION", "Application", "image", "x", "", "*"]
+)
+_subtypes = st.sampled_from(
+    ["json", "JSON", "vnd.api+json", "ld+JSON", "json+xml", "x-json", "jsonx", "+json",
+     "html", "plain", "", "json ", " json"]
+)  # fmt: skip
+_params = st.sampled_from(
+    ["", "; charset=utf-8", ";charset=UTF-8", ' ; q="a;b"', ";", "; boundary=x+json", "\t"]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_mime_parts, st.sampled_from(["/", "", "//"]), _subtypes, _params, st.sampled_from(" \t"))
+def test_is_json_matches_werkzeug(main, slash, sub, params, pad):
+    content_type = f"{pad}{main}{slash}{sub}{params}"
+    environ = EnvironBuilder(method="POST").get_environ()
+    environ["CONTENT_TYPE"] = content_type
+    assert Request(environ).is_json is WRequest(environ).is_json, content_type
+
+
+# -- errors reading wsgi.input are the client's (item 5) -----------------------
+
+
+class ServerParseError(Exception):
+    """Stands for gunicorn.http.errors.InvalidChunkSize and the like."""
+
+
+class FailingInput:
+    """A wsgi.input whose reads fail as a server's do on a broken chunked body."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def read(self, *args):
+        raise self.exc
+
+    readline = read
+
+    def __iter__(self):
+        raise self.exc
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ServerParseError("Invalid chunk size: 'zz'"),
+        OSError(104, "Connection reset by peer"),
+        ValueError("I/O operation on closed file"),
+        EOFError(),
+    ],
+)
+@pytest.mark.parametrize(
+    ("read", "content_type"),
+    [
+        (lambda r: r.body, "application/octet-stream"),
+        (lambda r: r.get_data(as_text=True), "text/plain"),
+        (lambda r: r.json, "application/json"),
+        (lambda r: r.get_json(), "application/json"),
+        (lambda r: r.form, "application/x-www-form-urlencoded"),
+        (lambda r: r.form, "multipart/form-data; boundary=xyz"),
+        (lambda r: r.files, "multipart/form-data; boundary=xyz"),
+        (lambda r: r.values, "application/x-www-form-urlencoded"),
+    ],
+)
+@pytest.mark.parametrize("chunked", [False, True])
+def test_errors_reading_the_body_are_400_not_500(
+    tmp_path, caplog, exc, read, content_type, chunked
+):
+    app = Digwebs(tmp_path, debug=False)
+    app.add_route("/", lambda: repr(read(request)), ["POST"])
+    client = TestClient(app, validate=False)
+    overrides = {"wsgi.input": FailingInput(exc)}
+    headers = {"Content-Type": content_type}
+    if chunked:
+        # What gunicorn hands over for Transfer-Encoding: chunked.
+        overrides["wsgi.input_terminated"] = True
+        overrides["CONTENT_LENGTH"] = ""
+    else:
+        headers["Content-Length"] = "10"
+    r = client.post("/", headers=headers, environ_overrides=overrides)
+    assert r.status_code == 400, r.text
+    assert "could not be read" in r.text and "Traceback" not in r.text
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
+
+
+def test_memory_error_reading_the_body_is_not_the_clients(tmp_path):
+    app = Digwebs(tmp_path, debug=False)
+    app.add_route("/", lambda: request.body, ["POST"])
+    r = TestClient(app, validate=False).post(
+        "/",
+        headers={"Content-Length": "10"},
+        environ_overrides={"wsgi.input": FailingInput(MemoryError())},
+    )
+    assert r.status_code == 500
+
+
+# -- multipart bodies (item 7) -------------------------------------------------
+
+
+def _multipart(*parts: bytes, boundary: bytes = b"xyz", close: bool = True) -> bytes:
+    out = b"".join(b"--" + boundary + b"\r\n" + part + b"\r\n" for part in parts)
+    return out + (b"--" + boundary + b"--\r\n" if close else b"")
+
+
+_TEXT_FIELD = b'Content-Disposition: form-data; name="t"\r\n\r\n'
+_FILE_FIELD = (
+    b'Content-Disposition: form-data; name="f"; filename="a.bin"\r\n'
+    b"Content-Type: application/octet-stream\r\n\r\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "message"),
+    [
+        (_multipart(_TEXT_FIELD + b"\xff\xfe"), "boundary=xyz", "not valid UTF-8"),
+        (_multipart(_TEXT_FIELD + b"ok"), "boundary=xyz; charset=no-such-codec", "charset"),
+        (_multipart(b'Content-Disposition form-data; name="t"\r\n\r\nv'), "boundary=xyz", ""),
+        (_multipart(b"X-Other: y\r\n\r\nv"), "boundary=xyz", ""),
+        (_multipart(b'Content-Disposition: form-data; name="\xff"\r\n\r\nv'), "boundary=xyz", ""),
+        (_multipart(_TEXT_FIELD + b"v"), "", "no boundary"),
+        (_multipart(_TEXT_FIELD + b"v"), "boundary=", "no boundary"),
+        (_multipart(_TEXT_FIELD + b"v", close=False), "boundary=xyz", ""),
+        (_multipart(_TEXT_FIELD + b"v", boundary=b"other"), "boundary=xyz", ""),
+        (b"not multipart at all", "boundary=xyz", ""),
+    ],
+)
+def test_malformed_multipart_is_400(tmp_path, caplog, body, content_type, message):
+    app = Digwebs(tmp_path, debug=False)
+    app.add_route("/", lambda: repr([request.form, request.files]), ["POST"])
+    ctype = "multipart/form-data" + (f"; {content_type}" if content_type else "")
+    r = app.test_client().post("/", data=body, headers={"Content-Type": ctype})
+    assert r.status_code == 400, r.text
+    assert message in r.text and "Traceback" not in r.text
+    assert not [rec for rec in caplog.records if rec.levelno >= logging.ERROR]
+
+
+def test_multipart_file_parts_stay_bytes(app, client):
+    app.add_route("/", lambda: [request.files["f"].read().hex(), request.form["t"]], ["POST"])
+    body = _multipart(_FILE_FIELD + b"\xff\xfe\x00", _TEXT_FIELD + "\u00e9".encode())
+    r = client.post("/", data=body, headers={"Content-Type": "multipart/form-data; boundary=xyz"})
+    assert r.json == ["fffe00", "\u00e9"]
+
+
+# -- request.values (item 30) ---------------------------------------------------
+
+
+def test_values_query_first_then_form(app):
+    with app.test_request_context("/p?a=q1&a=q2&c=q", method="POST", data={"a": "f", "b": "f"}):
+        assert request.values["a"] == "q1"
+        assert request.values.getlist("a") == ["q1", "q2", "f"]
+        assert request.values.to_dict() == {"a": "q1", "c": "q", "b": "f"}
+
+
+def test_values_of_a_get_request_ignore_the_body(app):
+    # As werkzeug 2.0+: a GET body must not change what a cached URL means.
+    with app.test_request_context("/p?a=1", method="GET", data={"b": "2"}):
+        assert request.values.to_dict() == {"a": "1"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(["GET", "POST", "PUT", "DELETE", "PATCH"]),
+    st.lists(st.tuples(st.sampled_from("abc"), st.sampled_from(["1", "x y", "\xe9"])), max_size=4),
+    st.lists(st.tuples(st.sampled_from("abd"), st.sampled_from(["3", "&", ""])), max_size=4),
+)
+def test_values_match_werkzeug(method, query, form):
+    def environ():
+        # A new builder each time: the environs would share one input stream.
+        return EnvironBuilder(
+            path="/", method=method, query_string=query, data=WMultiDict(form) if form else None,
+            content_type="application/x-www-form-urlencoded" if form else None,
+        ).get_environ()  # fmt: skip
+
+    theirs = WRequest(environ()).values
+    ours = Request(environ()).values
+    expected_lists = {k: theirs.getlist(k) for k in theirs}
+    assert {k: ours.getlist(k) for k in ours} == expected_lists
+    assert set(ours) == set(theirs)  # werkzeug's CombinedMultiDict keys are a set
+    for key in "abcd":
+        assert ours.get(key) == theirs.get(key)
+
+
+# -- request.headers lists each header once (item 28) --------------------------
+
+
+def test_headers_list_content_type_once(app):
+    overrides = {
+        "CONTENT_TYPE": "text/plain",
+        "HTTP_CONTENT_TYPE": "text/plain",
+        "CONTENT_LENGTH": "1",
+        "HTTP_CONTENT_LENGTH": "1",
+    }
+    with app.test_request_context("/", "POST", data=b"x", environ_overrides=overrides):
+        names = [n.lower() for n in request.headers]
+        assert names.count("content-type") == 1 and names.count("content-length") == 1
+
+
+# -- FileStorage.save accepts os.PathLike (item 29) -----------------------------
+
+
+def test_upload_saves_to_a_pathlib_path(app, client, tmp_path):
+    target = tmp_path / "saved.bin"
+
+    @app.post("/up")
+    def up():
+        request.files["f"].save(target)
+        return "ok"
+
+    assert client.post("/up", files={"f": ("b.bin", b"payload")}).text == "ok"
+    assert target.read_bytes() == b"payload"
+
+
+# -- a malformed chunked body over real HTTP, under gunicorn ----------------------
+
+_LIVE_APP = """\
+from digwebs import Digwebs, request
+
+app = Digwebs(__file__, debug=False)
+app.add_route("/", lambda: "%d bytes" % len(request.body), ["POST"])
+app.add_route("/form", lambda: repr(request.form.to_dict()), ["POST"], name="form")
+app.add_route("/json", lambda: repr(request.json), ["POST"], name="json")
+"""
+
+_BROKEN_CHUNKED = [
+    pytest.param(b"zz\r\nabc\r\n0\r\n\r\n", id="size-zz"),
+    pytest.param(b"-5\r\nabcde\r\n0\r\n\r\n", id="size-minus-5"),
+    pytest.param(b"5 \r\nabcde\r\n0\r\n\r\n", id="size-trailing-space"),
+    pytest.param(b"5\r\nabcdeXX0\r\n\r\n", id="missing-terminator"),
+    pytest.param(b"a\r\nabc", id="early-eof"),
+]
+
+
+@pytest.fixture(scope="module")
+def gunicorn_server(tmp_path_factory):
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    pytest.importorskip("gunicorn")
+    folder = tmp_path_factory.mktemp("live")
+    (folder / "liveapp.py").write_text(_LIVE_APP)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    repo = str(Path(__file__).resolve().parents[1])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGWEBS_")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (repo, env.get("PYTHONPATH", "")) if p)
+    log_path = folder / "server.log"
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--chdir", str(folder), "-b", f"127.0.0.1:{port}",
+             "-w", "1", "--timeout", "20", "--log-level", "info", "liveapp:app"],
+            cwd=folder, env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail("gunicorn did not start:\n" + log_path.read_text())
+                time.sleep(0.1)
+        yield port, log_path, proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def _raw_request(port: int, data: bytes) -> bytes:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)  # early EOF for the truncated bodies
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", ["/", "/form", "/json"])
+@pytest.mark.parametrize("body", _BROKEN_CHUNKED)
+def test_broken_chunked_bodies_are_400_under_gunicorn(gunicorn_server, path, body):
+    port, log_path, proc = gunicorn_server
+    ctype = {"/": "application/octet-stream", "/form": "application/x-www-form-urlencoded",
+             "/json": "application/json"}[path]  # fmt: skip
+    before = log_path.read_text()
+    answer = _raw_request(
+        port,
+        f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode() + body,
+    )
+    status = answer.split(b"\r\n", 1)[0]
+    assert status.startswith(b"HTTP/1.1 400"), answer[:300]
+    assert b"Traceback" not in answer
+    # a good request still works afterwards, from the same worker
+    ok = _raw_request(
+        port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
+    )
+    assert ok.startswith(b"HTTP/1.1 200") and ok.endswith(b"3 bytes"), ok[:300]
+    new_log = log_path.read_text()[len(before):]
+    assert "Traceback" not in new_log and "[ERROR]" not in new_log, new_log
+    assert proc.poll() is None
