@@ -255,3 +255,36 @@ def test_lone_surrogate_in_an_api_error_message(app, client):
     app.add_route("/", api(bad))
     r = client.get("/")
     assert r.status_code == 400 and b"\\ud800" in r.data
+
+
+# -- item 11: an invalid status is refused where it is set -------------------
+
+
+@pytest.mark.parametrize("with_middleware", [False, True])
+@pytest.mark.parametrize(
+    "result", [("x", 5), ("x", -200), ("x", 1000, {}), ({"a": 1}, 99), ("x", "abc")]
+)
+def test_an_invalid_status_from_a_handler_is_a_500_naming_it(
+    app, client, caplog, result, with_middleware
+):
+    handler = (lambda: result)
+    if with_middleware:
+        handler = use(lambda ctx, next: next())(handler)
+    app.add_route("/", handler)
+    r = client.get("/")
+    assert r.status_code == 500
+    logged = "\n".join(str(rec.exc_info[1]) for rec in caplog.records if rec.exc_info)
+    assert repr(result[1]) in logged, logged
+
+
+def test_setting_an_invalid_status_on_the_response_raises_at_once(app, client):
+    def handler():
+        response.status = -200
+        return "never"
+
+    app.add_route("/", handler)
+    with pytest.raises(ValueError, match="-200"):
+        from digwebs import Response
+
+        Response("x").status = -200
+    assert client.get("/").status_code == 500
