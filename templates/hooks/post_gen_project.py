@@ -1,19 +1,18 @@
-"""Check the generated project, then say what to do next.
+"""Check the generated project and say what was checked, in one line.
 
 Runs inside the new project folder. A non-zero exit makes cookiecutter (and
 ``digwebs new``) discard the whole project, so a broken template is never
-handed to the user.
+handed to the user. ``digwebs new`` prints what was created and the next
+commands after this.
 """
 
 import importlib.util
 import os
-import shlex
 import sys
 from pathlib import Path
 
 project_dir = Path.cwd()
-cd_path = {{ cookiecutter.__cd_path|tojson }}
-project_name = {{ cookiecutter.project_name|tojson }}
+project_name = {{ cookiecutter.project_name|python }}
 
 
 def fail(message):
@@ -41,17 +40,12 @@ if spec is not None and spec.origin is not None:  # not a bare namespace folder
     os.environ["DIGWEBS_ENV"] = "development"
     try:
         import wsgiapp
+
+        routes = getattr(wsgiapp.app, "routes", None)
+        count = len(routes()) if callable(routes) else "?"
     except Exception as exc:  # anything the user's code can raise
         first_line = (str(exc).strip().splitlines() or [""])[0]
         fail(f"the new project does not import: {type(exc).__name__}: {first_line}")
-    routes = getattr(wsgiapp.app, "routes", None)
-    count = len(routes()) if callable(routes) else "?"
     checked += f" and wsgiapp imports ({count} routes)"
 
-print(f"Created {project_name}: {checked}.")
-print()
-print("Next steps:")
-print(f"  cd {shlex.quote(cd_path)}")
-print("  python -m pytest      # run the tests")
-print("  digwebs serve         # then open http://127.0.0.1:8000/")
-print("  digwebs routes        # see which function answers which URL")
+print(f"Checked {project_name}: {checked}.")

@@ -252,8 +252,8 @@ def test_user_cookiecutter_config_and_replay_are_ignored(
 
 
 def test_prompts_use_the_answers_typed(invoke, tmp_path):
-    # project_name, project_slug, title, description, author
-    result = invoke("new", "myblog", "-o", str(tmp_path), input="\n\nMy Notes\n\nAda\n")
+    # title, description, author (NAME says the folder and the Python name)
+    result = invoke("new", "myblog", "-o", str(tmp_path), input="My Notes\n\nAda\n")
     assert result.exit_code == 0, result.output
     answers = _pyproject(tmp_path / "myblog")["tool"]["digwebs"]["answers"]
     assert answers["title"] == "My Notes"
@@ -261,10 +261,10 @@ def test_prompts_use_the_answers_typed(invoke, tmp_path):
     assert answers["project_name"] == "myblog"
 
 
-def test_prompt_with_an_invalid_slug_writes_nothing(invoke, tmp_path):
-    result = invoke("new", "myblog", "-o", str(tmp_path), input="\nnot valid\n\n\n\n")
+def test_input_that_ends_before_the_last_question_writes_nothing(invoke, tmp_path):
+    result = invoke("new", "myblog", "-o", str(tmp_path), input="My Notes\n\n")
     assert result.exit_code == 2
-    assert "nothing was written" in result.stderr
+    assert "no input" in result.stderr
     assert _tree(tmp_path) == []
 
 
@@ -415,3 +415,188 @@ def test_no_input_at_a_prompt(invoke, tmp_path):
         "Pass --no-input to use the defaults."
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+# -- issue 13: defects a new user hit ----------------------------------------
+
+
+def _run_project_tests(project: Path) -> str:
+    import re
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DIGWEBS_", "PYTEST_"))}
+    env["PYTHONPATH"] = str(repo)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert re.search(r"\d+ passed", proc.stdout)
+    return proc.stdout
+
+
+def test_empty_title_is_refused_in_one_line(invoke, tmp_path):
+    # defect 2: an empty title made a project whose own tests failed
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "-x", "title=")
+    _assert_one_line_error(result, "title", "empty")
+    assert _tree(tmp_path) == []
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "-x", "title=   ")
+    _assert_one_line_error(result, "title", "empty")
+
+
+def test_answers_with_markup_and_quotes_make_a_project_whose_tests_pass(invoke, tmp_path):
+    title = "Ada's <b>blog</b> & \"notes\" {{ 7*7 }} {% raw %} \\u003c"
+    result = invoke(
+        "new", "myblog", "--no-input", "-o", str(tmp_path),
+        "-x", f"title={title}", "-x", "description=Curly {{ braces", "-x", "author=Zoë {#",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "myblog"
+    assert tomllib.loads((project / "config/default.toml").read_text())["site_title"] == title
+    assert _pyproject(project)["project"]["description"] == "Curly {{ braces"
+    _run_project_tests(project)
+
+
+def test_interactive_prompts_do_not_ask_what_name_says(invoke, tmp_path):
+    # defect 3: the folder and the Python name come from NAME only
+    result = invoke("new", "my-blog", "-o", str(tmp_path), input="Notes\n\nAda\n")
+    assert result.exit_code == 0, result.output
+    assert "Folder name" not in result.output and "Python-safe" not in result.output
+    assert [p.name for p in tmp_path.iterdir()] == ["my-blog"]
+    answers = _pyproject(tmp_path / "my-blog")["tool"]["digwebs"]["answers"]
+    assert answers["project_name"] == "my-blog"
+    assert answers["project_slug"] == "my_blog"
+    assert answers["title"] == "Notes"
+
+
+def test_a_bad_answer_is_refused_at_once_and_asked_again(invoke, tmp_path):
+    # defect 4: one line, at the question, and the question again
+    # Spaces only: refused at once, then the title is asked again.
+    result = invoke("new", "other", "-o", str(tmp_path), input="   \nNotes\n\n\n")
+    assert result.exit_code == 0, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "title" in errors[0] and "empty" in errors[0]
+    assert result.output.count("Title shown on the pages [") == 2
+    answers = _pyproject(tmp_path / "other")["tool"]["digwebs"]["answers"]
+    assert answers["title"] == "Notes"
+
+
+def test_a_bad_choice_is_asked_again(invoke, tmp_path, make_template):
+    template = make_template({"{{cookiecutter.project_name}}/a.txt": "{{ cookiecutter.flavour }}"})
+    result = invoke(
+        "new", "site", "-o", str(tmp_path / "out"), "--template", str(template),
+        input="bland\n2\n",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1 and "bland" in errors[0] and "spicy" in errors[0]
+    assert (tmp_path / "out/site/a.txt").read_text() == "spicy"
+
+
+@pytest.mark.parametrize("value", ["{{ 7*7 }}", "Curly {{ braces", "{% if %}", "{# x", "}}{{"])
+def test_extra_values_are_literal_text(invoke, tmp_path, value):
+    # defect 5: answers are never rendered as Jinja
+    args = ["-o", str(tmp_path), "-x", f"description={value}"]
+    result = invoke("new", "myblog", "--no-input", *args)
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "myblog"
+    assert _pyproject(project)["project"]["description"] == value
+    assert _pyproject(project)["tool"]["digwebs"]["answers"]["description"] == value
+    assert f"\n{value}\n" in (project / "README.md").read_text()
+
+
+def test_typed_answers_are_literal_text(invoke, tmp_path):
+    result = invoke("new", "myblog", "-o", str(tmp_path), input="{{ 7*7 }}\n\n\n")
+    assert result.exit_code == 0, result.output
+    assert _pyproject(tmp_path / "myblog")["tool"]["digwebs"]["answers"]["title"] == "{{ 7*7 }}"
+
+
+def test_defaults_are_still_rendered(invoke, tmp_path):
+    invoke("new", "my_fine-blog", "--no-input", "-o", str(tmp_path))
+    answers = _pyproject(tmp_path / "my_fine-blog")["tool"]["digwebs"]["answers"]
+    assert answers["title"] == "My Fine Blog"
+
+
+@pytest.mark.parametrize("value", ["two\nlines", "tab\there", "nul\x00"])
+def test_answers_are_one_line_of_text(invoke, tmp_path, value):
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "-x", f"title={value}")
+    _assert_one_line_error(result, "title")
+
+
+def test_missing_template_path_is_said_once(invoke, tmp_path):
+    # defect 6
+    missing = tmp_path / "nonexistent"
+    result = invoke("new", "site", "--no-input", "--template", str(missing))
+    _assert_one_line_error(result)
+    assert result.stderr.count(str(missing)) == 1, result.stderr
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    result = invoke("new", "site", "--no-input", "--template", str(folder))
+    _assert_one_line_error(result, "cookiecutter.json")
+    assert result.stderr.count(str(folder)) == 1, result.stderr
+
+
+def test_pyproject_is_written_as_a_person_would(invoke, tmp_path):
+    # defect 7: no \u003e or \u0027 escapes in the TOML
+    invoke(
+        "new", "myblog", "--no-input", "-o", str(tmp_path),
+        "-x", "description=Ada's <blog> & notes", "-x", "author=O'Brien",
+    )  # fmt: skip
+    project = tmp_path / "myblog"
+    text = (project / "pyproject.toml").read_text()
+    assert "\\u00" not in text, text
+    assert "digwebs>=" in text
+    assert "description = \"Ada's <blog> & notes\"" in text
+    assert _pyproject(project)["project"]["authors"] == [{"name": "O'Brien"}]
+    for config in (project / "config").glob("*.toml"):
+        assert "\\u00" not in config.read_text(), config
+
+
+def test_force_lists_what_it_replaces(invoke, tmp_path):
+    # defect 8: never replace a user's change without saying so
+    assert invoke("new", "myblog", "--no-input", "-o", str(tmp_path)).exit_code == 0
+    project = tmp_path / "myblog"
+    (project / "README.md").write_text("my own notes\n")
+    (project / "controllers/home.py").write_text("# mine\n")
+    (project / "notes.txt").write_text("keep me")
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "--force")
+    assert result.exit_code == 0, result.output
+    replaced = [line.split()[-1] for line in result.output.splitlines() if "replaced" in line]
+    assert "README.md" in replaced and "controllers/home.py" in replaced
+    # files that did not change are not reported as replaced
+    assert "views/base.html" not in replaced and "wsgiapp.py" not in replaced
+    assert (project / "notes.txt").read_text() == "keep me"
+
+
+def test_pyproject_dependency_and_readme_say_where_digwebs_comes_from(invoke, tmp_path):
+    # defect 1: the README's install steps name the place digwebs is installed from
+    from digwebs_cli._templates import digwebs_source
+
+    invoke("new", "myblog", "--no-input", "-o", str(tmp_path))
+    readme = (tmp_path / "myblog" / "README.md").read_text()
+    source = digwebs_source()
+    assert source is not None  # the test runs from a checkout (editable or not)
+    assert f"pip install {source}" in readme or f"pip install '{source}'" in readme
+    assert readme.index("pip install") < readme.index('pip install -e ".[test]"')
+
+
+def test_digwebs_source_of_an_editable_install(monkeypatch):
+    from digwebs_cli import _templates
+
+    repo = Path(__file__).resolve().parents[2]
+    assert _templates.source_from_direct_url(
+        json.dumps({"url": repo.as_uri(), "dir_info": {"editable": True}})
+    ) == str(repo)
+    wheel = repo / "dist" / "digwebs-0.1.0-py3-none-any.whl"
+    assert _templates.source_from_direct_url(
+        json.dumps({"url": wheel.as_uri(), "archive_info": {}})
+    ) == str(wheel)
+    assert _templates.source_from_direct_url(
+        json.dumps({
+            "url": "https://example.org/digwebs.git",
+            "vcs_info": {"vcs": "git", "commit_id": "abc123"},
+        })
+    ) == "git+https://example.org/digwebs.git@abc123"
+    assert _templates.source_from_direct_url("not json") is None

@@ -1,6 +1,6 @@
 from markupsafe import escape
 
-TITLE = {{ cookiecutter.title|tojson }}
+TITLE = {{ cookiecutter.title|python }}
 
 
 def test_home_page_renders_the_view(client):
