@@ -600,3 +600,84 @@ def test_digwebs_source_of_an_editable_install(monkeypatch):
         })
     ) == "git+https://example.org/digwebs.git@abc123"
     assert _templates.source_from_direct_url("not json") is None
+
+
+# -- --git and the summary ---------------------------------------------------
+
+
+@pytest.fixture
+def git_identity(monkeypatch):
+    """A git identity of its own: the test does not depend on the machine's."""
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Ada Test")
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "ada@example.com")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Ada Test")
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", "ada@example.com")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+def _git_out(project: Path, *args: str) -> str:
+    import subprocess
+
+    return subprocess.run(
+        ["git", *args], cwd=project, capture_output=True, text=True, check=True
+    ).stdout
+
+
+def test_git_starts_a_repository_with_a_first_commit(invoke, tmp_path, git_identity):
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "--git")
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "myblog"
+    assert "first commit" in result.output
+    assert _git_out(project, "status", "--porcelain") == ""
+    tracked = set(_git_out(project, "ls-files").split())
+    assert {"wsgiapp.py", ".gitignore", "controllers/home.py", "views/base.html"} <= tracked
+    assert _git_out(project, "log", "--format=%s").strip() == "New project from digwebs new"
+
+
+def test_git_inside_a_repository_is_refused_before_writing(invoke, tmp_path, git_identity):
+    import subprocess
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "--git")
+    _assert_one_line_error(result, "--git", "inside the git repository")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".git"]
+
+
+def test_git_with_force_commits_only_the_projects_files(invoke, tmp_path, git_identity):
+    target = tmp_path / "myblog"
+    target.mkdir()
+    (target / "private.txt").write_text("mine")
+    result = invoke("new", "myblog", "--no-input", "-o", str(tmp_path), "--git", "--force")
+    assert result.exit_code == 0, result.output
+    assert "private.txt" not in _git_out(target, "ls-files")
+    assert "1 of yours kept" in result.output
+
+
+def test_git_without_an_identity_is_refused_before_writing(invoke, tmp_path, monkeypatch):
+    home = tmp_path / "nohome"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / "gitconfig"))
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
+                 "GIT_COMMITTER_EMAIL", "EMAIL"):  # fmt: skip
+        monkeypatch.delenv(name, raising=False)
+    # git falls back to user@hostname unless told to insist on a configured identity
+    (home / "gitconfig").write_text("[user]\n\tuseConfigOnly = true\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    result = invoke("new", "myblog", "--no-input", "-o", str(out), "--git")
+    _assert_one_line_error(result, "git config --global user.name")
+    assert list(out.iterdir()) == []
+
+
+def test_summary_says_what_was_created_and_what_to_run(invoke, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke("new", "myblog", "--no-input")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Created 'myblog': ") and "files created" in lines[0]
+    assert "controllers/" in lines[1] and "wsgiapp.py" in lines[1]
+    assert "  cd myblog" in lines
+    assert any(line.strip().startswith("digwebs serve") for line in lines)
+    assert any(line.strip().startswith("python -m pytest") for line in lines)
