@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import keyword
 import re
+import tomllib
 import typing as t
 from pathlib import Path
 
@@ -89,11 +90,12 @@ def controller_command(name: str, actions: tuple[str, ...], project_dir: Path, f
 
     Conventional actions get conventional routes: index (GET /NAME),
     show (GET /NAME/<id>), new (GET /NAME/new), create (POST /NAME),
-    edit (GET /NAME/<id>/edit), update (POST /NAME/<id>) and destroy
-    (POST /NAME/<id>/delete). Any other ACTION becomes a page at
+    edit (GET /NAME/<id>/edit), update (POST /NAME/<id>) and destroy or
+    delete (POST /NAME/<id>/delete). Any other ACTION becomes a page at
     GET /NAME/ACTION. Without ACTION: index.
     """
     _check_project(project_dir)
+    _check_static_collision(name, project_dir)
     planned = plan_controller(name, actions or DEFAULT_ACTIONS, project_dir)
     existing = [path for path in planned if path.exists()]
     if existing and not force:
@@ -185,8 +187,13 @@ def build_actions(name: str, action_names: t.Sequence[str]) -> list[Action]:
 
 
 def check_identifier(value: str, what: str) -> None:
-    """Refuse names that cannot be a Python module or function name."""
-    if not _NAME_RE.fullmatch(value) or keyword.iskeyword(value):
+    """Refuse names that cannot be a Python module or function name, saying why."""
+    if keyword.iskeyword(value):
+        raise DigwebsCliError(
+            f"'{value}' is a Python keyword, so it cannot be a {what} (the {what} is "
+            f"also a Python name). Choose another, for example '{value}s' or 'my_{value}'."
+        )
+    if not _NAME_RE.fullmatch(value):
         raise DigwebsCliError(
             f"'{value}' is not a valid {what}. Use lower-case letters, digits and '_', "
             "starting with a letter (for example 'posts')."
@@ -213,6 +220,36 @@ def _imports(actions: list[Action]) -> list[str]:
     if any(not a.view for a in actions):
         names |= {"redirect", "url_for"}
     return sorted(names)
+
+
+def _check_static_collision(name: str, project_dir: Path) -> None:
+    """Refuse a controller whose base path is where the static files are served."""
+    base = "/" + name.replace("_", "-")
+    for static_path in _static_url_paths(project_dir):
+        prefix = static_path.rstrip("/")
+        if prefix and (base == prefix or base.startswith(prefix + "/")):
+            raise DigwebsCliError(
+                f"'{name}' cannot be a controller: its pages would be under {base}, where "
+                f"the project serves its static files ({prefix}). Choose another name."
+            )
+
+
+def _static_url_paths(project_dir: Path) -> set[str]:
+    """The ``static_url_path`` of the project in every environment it configures."""
+    paths = {"/static"}  # the runtime's default
+    found = {}
+    for config in sorted((project_dir / "config").glob("*.toml")):
+        try:
+            with config.open("rb") as f:
+                value = tomllib.load(f).get("static_url_path")
+        except (OSError, tomllib.TOMLDecodeError):
+            continue  # digwebs routes --check and the app itself report a broken config
+        if isinstance(value, str):
+            found[config.stem] = value
+    if "default" in found:
+        paths = {found["default"]}
+    paths.update(v for k, v in found.items() if k != "default")
+    return paths
 
 
 def _check_project(project_dir: Path) -> None:

@@ -8,6 +8,8 @@ from pathlib import Path
 import jinja2
 import pytest
 
+from digwebs_cli.generate import CONVENTIONS
+
 ALL_ACTIONS = ("index", "show", "new", "create", "edit", "update", "destroy")
 
 
@@ -172,3 +174,55 @@ def test_generate_help(invoke):
     result = invoke("generate", "controller", "--help")
     assert result.exit_code == 0
     assert "--force" in result.output and "destroy" in result.output
+
+
+# -- issue 13, defect 9 ------------------------------------------------------
+
+
+def test_help_and_routes_agree_for_every_action(invoke, project):
+    # --help promises GET /NAME/ACTION for any action it does not list;
+    # 'delete' is listed, as the other name of destroy, with its route.
+    help_text = " ".join(invoke("generate", "controller", "--help").output.split())
+    assert "destroy or delete (POST /NAME/<id>/delete)" in help_text
+    assert _generate(invoke, project, "comments", "delete", "archive").exit_code == 0
+    routes = _decorators((project / "controllers/comments.py").read_text())
+    assert routes["delete"] == ["post('/comments/<int:item_id>/delete', name='comments.delete')"]
+    assert routes["archive"][-1] == "get('/comments/archive', name='comments.archive')"
+
+
+@pytest.mark.parametrize("action", sorted(CONVENTIONS))
+def test_every_conventional_action_is_in_the_help(invoke, action):
+    help_text = " ".join(invoke("generate", "controller", "--help").output.split())
+    assert f"{action} (" in help_text or f"{action} or " in help_text
+
+
+@pytest.mark.parametrize("word", ["class", "def", "import", "async"])
+def test_a_keyword_is_refused_as_a_keyword(invoke, project, word):
+    for args in ([word], ["posts", word]):
+        result = _generate(invoke, project, *args)
+        assert result.exit_code == 2
+        (line,) = result.stderr.splitlines()
+        assert "keyword" in line, line
+        assert "lower-case" not in line, line
+
+
+@pytest.mark.parametrize("name", ["static", "favicon_ico"])
+def test_a_controller_that_collides_with_the_static_files_is_refused(invoke, project, name):
+    before = sorted(project.rglob("*"))
+    result = _generate(invoke, project, name)
+    if name == "static":
+        assert result.exit_code == 2
+        (line,) = result.stderr.splitlines()
+        assert "/static" in line
+        assert sorted(project.rglob("*")) == before
+    else:
+        assert result.exit_code == 0, result.output
+
+
+def test_static_url_path_of_the_project_is_respected(invoke, project):
+    config = project / "config" / "default.toml"
+    text = config.read_text().replace("site_title", 'static_url_path = "/assets"\nsite_title', 1)
+    config.write_text(text)
+    result = _generate(invoke, project, "assets")
+    assert result.exit_code == 2 and "/assets" in result.stderr
+    assert _generate(invoke, project, "static").exit_code == 0
