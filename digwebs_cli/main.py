@@ -41,5 +41,13 @@ def cli() -> None:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    cli(auto_envvar_prefix="DIGWEBS")
+    """Console-script entry point.
+
+    No ``auto_envvar_prefix``: ``digwebs serve`` names its own variables
+    (``DIGWEBS_SERVE_<OPTION>``, which the runtime's config skips), and
+    every other ``DIGWEBS_<KEY>`` variable is the app's config key ``<key>``.
+    With click's automatic variables ``DIGWEBS_ROUTES_SORT`` would be both a
+    ``routes`` option and the config key ``routes_sort``, and
+    ``DIGWEBS_NEW_FORCE`` would silently overwrite files.
+    """
+    cli()
