@@ -215,6 +215,8 @@ class HostileServer:
         self.model = model
         self.port: int = server.port
         self.workers = worker_pids(server.pid)
+        #: the workers the server started with, for the whole run's comparison
+        self.initial = frozenset(self.workers)
 
     def log_size(self) -> int:
         return len(self.server.log())
@@ -441,6 +443,14 @@ def test_stalled_client_that_hangs_up(server: HostileServer) -> None:
     assert server.restarted() is None
     log = server.log_since(offset)
     assert not _LOG_ERRORS.search(log), log
+
+
+def test_same_workers_after_the_whole_run(server: HostileServer) -> None:
+    """After every case of a model, the workers are still the ones it started with."""
+    now = worker_pids(server.server.pid)
+    assert server.initial and now == server.initial, (
+        f"workers {sorted(server.initial)} at start, {sorted(now)} now"
+    )
 
 
 def test_corpus_size() -> None:
