@@ -113,3 +113,73 @@ def test_new_generate_routes_and_project_tests(installed, tmp_path):
 
     tests = _run([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
     assert " passed" in tests.stdout and "failed" not in tests.stdout
+
+
+def _readme_blocks(readme: str) -> dict[str, list[str]]:
+    """The indented command blocks of a README, by the ``## `` heading above them."""
+    blocks: dict[str, list[str]] = {}
+    heading = ""
+    for line in readme.splitlines():
+        if line.startswith("## "):
+            heading = line[3:].strip()
+        elif line.startswith("    ") and heading:
+            blocks.setdefault(heading, []).append(line.strip())
+    return blocks
+
+
+def test_generated_readme_steps_work_on_a_fresh_machine(installed, wheel, tmp_path):
+    """Issue 13, defect 1: the generated README's steps, run as written.
+
+    The project is made with the digwebs installed from the wheel; then, in a
+    shell that has nothing but the system Python, the README's "Run it",
+    "Test it" and "Deploy it" commands run in the project folder. The only
+    change: `digwebs serve` (which would serve until stopped) runs as
+    `digwebs serve --check`, which validates everything and imports the app
+    as a worker would, then exits.
+    """
+    env = _clean_env(Path.home())  # the user's pip cache and configuration
+    env.pop("DIGWEBS_SECRET_KEY", None)
+    work = tmp_path / "sites"
+    work.mkdir()
+    _run([installed / "digwebs", "new", "myblog", "--no-input"], work, env)
+    project = work / "myblog"
+    readme = (project / "README.md").read_text()
+    assert f"pip install {wheel}" in readme  # where this digwebs came from
+
+    blocks = _readme_blocks(readme)
+    script = ["set -eux"]
+    for heading in ("Run it", "Test it"):
+        script += [
+            "digwebs serve --check" if line == "digwebs serve" else line
+            for line in blocks[heading]
+        ]
+    deploy = blocks["Deploy it"]
+    assert "digwebs serve --check" in " ".join(deploy)
+    # Deploying installs gevent; the last line would serve: --check is already there.
+    script += [line for line in deploy if line != "digwebs serve"]
+    result = _run(["bash", "-c", "\n".join(script)], project, env, timeout=900)
+    assert " passed" in result.stdout and "failed" not in result.stdout
+    assert (project / ".venv" / "bin" / "digwebs").is_file()
+
+
+def test_root_readme_install_puts_digwebs_on_path(tmp_path):
+    """Issue 13, defect 1: the root README's install steps, outside make."""
+    readme = (REPO / "README.md").read_text()
+    start = readme.index("## Install")
+    block = readme[start : readme.index("\n## ", start + 1)]
+    commands = [
+        line.split("#")[0].strip()
+        for line in block.split("```sh", 1)[1].split("```", 1)[0].splitlines()
+        if line.split("#")[0].strip()
+    ]
+    assert any(c.startswith("pip install") for c in commands), commands
+    env = _clean_env(tmp_path / "home")
+    env["HOME"] = str(tmp_path / "home")
+    env["PIP_CACHE_DIR"] = str(Path.home() / ".cache" / "pip")
+    script = ["set -eux", f"cd {REPO}"]
+    script += [c.replace("~", str(tmp_path / "home")) for c in commands]
+    script += ["command -v digwebs", "digwebs --version"]
+    (tmp_path / "home").mkdir()
+    result = _run(["bash", "-c", "\n".join(script)], tmp_path, env, timeout=900)
+    assert str(tmp_path / "home") in result.stdout  # digwebs on PATH from that venv
+    assert "digwebs, version" in result.stdout

@@ -43,3 +43,21 @@ def test_server_error_uses_the_500_view(monkeypatch, caplog):
     assert "Something went wrong" in r.text
     assert "boom" not in r.text
     assert "boom" in caplog.text  # logged, with its traceback
+
+
+def test_wrong_method_uses_the_405_view(client):
+    r = client.post("/")
+    assert r.status_code == 405
+    assert "GET" in r.headers["Allow"]
+    assert "Method not allowed" in r.text
+    assert "/static/css/site.css" in r.text  # the site's look, from base.html
+    assert "GET" in r.text  # says which methods the page answers
+
+
+def test_the_current_page_is_marked_and_styled(client):
+    for path, label in (("/", "Home"), ("/contact", "Contact")):
+        html = client.get(path).text
+        assert html.count('aria-current="page"') == 1
+        assert f'aria-current="page">{label}</a>' in html
+    css = client.get("/static/css/site.css").text
+    assert '[aria-current="page"]' in css
