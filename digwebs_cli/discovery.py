@@ -14,6 +14,13 @@ Where the app comes from, first match wins:
 When ``ATTR`` is left out, the module's ``app`` is used, else its only
 :class:`digwebs.Digwebs` instance, else the app returned by its
 ``create_app()`` factory.
+
+The project folder is the current folder. Its ``.env`` file, if any, is read
+by :func:`load_env_file` before the command reads any option or variable
+(``digwebs`` calls it for ``serve``, ``routes`` and ``shell``), so a
+``DIGWEBS_APP``, ``DIGWEBS_ENV``, ``DIGWEBS_SERVE_PORT`` or
+``DIGWEBS_SECRET_KEY`` written there counts as if it had been exported,
+unless the real environment already has that variable.
 """
 
 from __future__ import annotations
@@ -33,10 +40,13 @@ if t.TYPE_CHECKING:  # pragma: no cover
     from digwebs import Digwebs
 
 __all__ = [
+    "ENV_FILE",
     "check_module_exists",
     "describe_location",
     "find_import_string",
+    "forget_env_files",
     "load_app",
+    "load_env_file",
     "split_import_string",
 ]
 
@@ -47,6 +57,71 @@ FACTORY_NAMES = ("create_app", "make_app")
 
 _DOTTED = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 _ATTR = re.compile(r"^[A-Za-z_]\w*(\(\))?$")
+
+
+# --------------------------------------------------------------------------
+# The project's .env file
+
+ENV_FILE = ".env"
+
+# folder -> the variables its .env set in os.environ (empty: none, or no file)
+_loaded_env_files: dict[Path, dict[str, str]] = {}
+
+
+def load_env_file(folder: Path) -> dict[str, str]:
+    """Read ``folder/.env`` into ``os.environ``; return the variables it set.
+
+    Once per folder and process: the second call returns the first answer and
+    reads nothing. A variable that is already in the environment keeps its
+    value (real environment variables win over the file), so the result holds
+    only the names the file supplied. The syntax is python-dotenv's, as in
+    Flask: ``KEY=value``, ``export KEY=value``, quotes, ``# comments`` and
+    ``${OTHER}`` references. A line that does not parse, or a file that is not
+    UTF-8, is a one-line :class:`DigwebsCliError` naming the line: a setting
+    that is silently dropped would be worse.
+    """
+    key = Path(folder).resolve()
+    if key in _loaded_env_files:
+        return dict(_loaded_env_files[key])
+    path = key / ENV_FILE
+    shown = _short_path(str(path), Path.cwd())
+    if not path.is_file():
+        _loaded_env_files[key] = {}
+        return {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise DigwebsCliError(f"{shown} is not UTF-8 text (line {line})") from None
+    except OSError as exc:
+        raise DigwebsCliError(f"cannot read {shown}: {exc.strerror or exc}") from None
+    try:
+        import io
+
+        from dotenv import dotenv_values
+        from dotenv.parser import parse_stream
+    except ImportError:
+        raise DigwebsCliError(
+            f"reading {shown} needs python-dotenv: pip install python-dotenv"
+        ) from None
+    for binding in parse_stream(io.StringIO(text)):
+        if binding.error:
+            first = binding.original.string.strip().splitlines()[0][:60]
+            raise DigwebsCliError(
+                f"{shown} line {binding.original.line} is not KEY=VALUE: {first!r}"
+            )
+    loaded: dict[str, str] = {}
+    for name, value in dotenv_values(stream=io.StringIO(text), interpolate=True).items():
+        # "NAME" alone (no "=") has no value: python-dotenv gives None.
+        if value is not None and name not in os.environ:
+            os.environ[name] = loaded[name] = value
+    _loaded_env_files[key] = loaded
+    return dict(loaded)
+
+
+def forget_env_files() -> None:
+    """Forget which ``.env`` files were read (for tests); the variables stay set."""
+    _loaded_env_files.clear()
 
 
 # --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import typing as t
+from pathlib import Path
 
 import click
 
@@ -34,10 +35,21 @@ class _LazyGroup(click.Group):
         return t.cast(click.Command, loaded)
 
 
+# Commands that work on the project in the current folder and so read its .env.
+_PROJECT_COMMANDS = frozenset({"serve", "routes", "shell"})
+
+
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="digwebs", prog_name="digwebs")
-def cli() -> None:
+@click.pass_context
+def cli(ctx: click.Context) -> None:
     """Scaffold, serve and inspect digwebs projects."""
+    # click runs the group before it parses the command's own options, so a
+    # DIGWEBS_SERVE_PORT or DIGWEBS_ENV in .env counts for `serve`'s options.
+    if ctx.invoked_subcommand in _PROJECT_COMMANDS:
+        from .discovery import load_env_file
+
+        load_env_file(Path.cwd())
 
 
 def main() -> None:
