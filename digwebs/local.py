@@ -378,44 +378,55 @@ _FORWARDED: dict[str, t.Callable[..., t.Any]] = {
     "__anext__": _protocol("__anext__", "{!r} object is not an async iterator"),
 }
 
-# Binary operators: name -> (operator, in-place operator, symbol).
-_BINARY: dict[str, tuple[t.Callable[..., t.Any], t.Callable[[t.Any, t.Any], t.Any], str]] = {
-    "add": (operator.add, operator.iadd, "+"),
-    "sub": (operator.sub, operator.isub, "-"),
-    "mul": (operator.mul, operator.imul, "*"),
-    "matmul": (operator.matmul, operator.imatmul, "@"),
-    "truediv": (operator.truediv, operator.itruediv, "/"),
-    "floordiv": (operator.floordiv, operator.ifloordiv, "//"),
-    "mod": (operator.mod, operator.imod, "%"),
-    "pow": (pow, operator.ipow, "**"),  # pow: three-argument pow(p, e, m) too
-    "lshift": (operator.lshift, operator.ilshift, "<<"),
-    "rshift": (operator.rshift, operator.irshift, ">>"),
-    "and": (operator.and_, operator.iand, "&"),
-    "or": (operator.or_, operator.ior, "|"),
-    "xor": (operator.xor, operator.ixor, "^"),
+# Binary operators: name -> (operator, symbol). Each gives the proxy
+# __<name>__, the reflected __r<name>__ and the in-place __i<name>__.
+_BINARY: dict[str, tuple[t.Callable[..., t.Any], str]] = {
+    "add": (operator.add, "+"),
+    "sub": (operator.sub, "-"),
+    "mul": (operator.mul, "*"),
+    "matmul": (operator.matmul, "@"),
+    "truediv": (operator.truediv, "/"),
+    "floordiv": (operator.floordiv, "//"),
+    "mod": (operator.mod, "%"),
+    "pow": (pow, "**"),  # pow, not operator.pow: three-argument pow(p, e, m) too
+    "lshift": (operator.lshift, "<<"),
+    "rshift": (operator.rshift, ">>"),
+    "and": (operator.and_, "&"),
+    "or": (operator.or_, "|"),
+    "xor": (operator.xor, "^"),
 }
 
 
-def _in_place(op: t.Callable[[t.Any, t.Any], t.Any], symbol: str) -> t.Callable[..., t.Any]:
-    """``p op= other``: change the object in place, keep the name on the proxy."""
+def _in_place(name: str, op: t.Callable[..., t.Any], symbol: str) -> t.Callable[..., t.Any]:
+    """``p <symbol>= other``: the object's own in-place method ``name`` changes
+    it; the statement leaves the name bound to the proxy.
+
+    The method is called directly rather than through ``operator.i<op>``:
+    for a list, CPython's ``x += y`` tries ``y.__radd__`` before the list's
+    in-place concatenation, and with ``y`` a proxy that would build a new
+    list instead of extending ``x``. A proxy on the right stands aside for
+    the same reason (``set.__isub__`` accepts only a real set).
+    """
 
     def method(self: LocalProxy[t.Any], other: t.Any) -> LocalProxy[t.Any]:
         obj = _current(self)
-        if getattr(type(obj), method.__name__, None) is None:
-            # No in-place method: Python would rebind the name to a new
-            # object, which the proxy cannot hold. Refuse before computing.
-            raise TypeError(
-                f"{type(obj).__name__!r} object has no in-place {symbol}=: the result "
-                "would be a new object, which a proxy cannot hold; assign the new value "
-                "where the proxy reads it from"
-            )
-        result = op(obj, other)
-        if result is not obj:
-            raise TypeError(
-                f"in-place {symbol}= on the proxied {type(obj).__name__!r} object returned "
-                "a new object, which a proxy cannot hold"
-            )
-        return self
+        if issubclass(type(other), LocalProxy):
+            other = _current(other)
+        in_place = getattr(type(obj), name, None)
+        result = NotImplemented if in_place is None else in_place(obj, other)
+        if result is obj:
+            return self
+        if result is NotImplemented:
+            # Python would fall back to the plain operator and rebind the
+            # name to a new object, which the proxy cannot hold. Run it all
+            # the same so that its own error (ZeroDivisionError, TypeError
+            # for unsupported operands) is the one raised.
+            op(obj, other)
+        raise TypeError(
+            f"in-place {symbol}= on the proxied {type(obj).__name__!r} object makes a new "
+            "object, which a proxy cannot hold; assign the new value where the proxy "
+            "reads it from"
+        )
 
     return method
 
@@ -437,10 +448,10 @@ def _install(name: str, method: t.Callable[..., t.Any]) -> None:
 
 for _name, _op in _FORWARDED.items():
     _install(_name, _forwarding(_op))
-for _name, (_op, _iop, _symbol) in _BINARY.items():
+for _name, (_op, _symbol) in _BINARY.items():
     _install(f"__{_name}__", _forwarding(_op))
     _install(f"__r{_name}__", _forwarding(_reflected(_op)))
-    _install(f"__i{_name}__", _in_place(_iop, _symbol))
+    _install(f"__i{_name}__", _in_place(f"__i{_name}__", _op, _symbol))
 _install("__divmod__", _forwarding(divmod))
 _install("__rdivmod__", _forwarding(_reflected(divmod)))
-del _name, _op, _iop, _symbol
+del _name, _op, _symbol

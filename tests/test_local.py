@@ -488,3 +488,21 @@ def test_container_protocol_hash_format_dir_and_comparisons():
     q = _proxy(5)
     assert (q == 5, q != 5, q < 6, q <= 5, q > 4, q >= 6) == (True, False, True, True, True, False)
     assert bool(_proxy(0)) is False and bool(_proxy([1])) is True
+
+
+def test_in_place_with_a_proxy_on_the_right_uses_the_real_object():
+    # CPython's list += tries the right operand's __radd__ first, and
+    # set -= accepts only a real set: the proxy on the right stands aside.
+    left, right, s, t_ = [1], [2], {1, 2}, {2}
+    p, q, ps, pt = _proxy(left), _proxy(right), _proxy(s), _proxy(t_)
+    p += q
+    ps -= pt
+    assert left == [1, 2] and s == {1} and type(p) is LocalProxy
+
+
+def test_in_place_refusal_keeps_the_operators_own_errors():
+    p = _proxy(1)
+    with pytest.raises(ZeroDivisionError):
+        p //= 0
+    with pytest.raises(TypeError, match="unsupported operand"):
+        p += "x"
