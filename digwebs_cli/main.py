@@ -19,6 +19,7 @@ _COMMANDS: dict[str, str] = {
     "generate": "digwebs_cli.generate:generate_command",
     "routes": "digwebs_cli.routes:routes_command",
     "serve": "digwebs_cli.serve:serve_command",
+    "shell": "digwebs_cli.shell:shell_command",
 }
 
 
