@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import subprocess
 import sys
@@ -326,3 +327,52 @@ def test_current_app_during_load_and_request(tmp_path):
         return str(current_app._get_current_object() is app)
 
     assert app.test_client().get("/").text == "True"
+
+
+# -- copying the proxies (issue 9 item 26) ------------------------------------------
+
+
+def _copy_outcome(fn, target):
+    try:
+        return ("ok", type(fn(target)))
+    except Exception as exc:  # noqa: BLE001 - the exception type is the outcome
+        return ("raises", type(exc))
+
+
+@pytest.mark.parametrize("name", ["request", "response", "g", "session", "ctx", "current_app"])
+@pytest.mark.parametrize("fn", [copy.copy, copy.deepcopy])
+def test_copying_a_context_proxy_copies_the_object(app, name, fn):
+    # As werkzeug: copy.copy / copy.deepcopy of a proxy is the copy of the
+    # object it stands for (not a proxy, and never an error about the
+    # proxy's own ContextVar). An object that cannot be deep-copied (the app
+    # holds locks) fails alike through its proxy.
+    import digwebs.context
+
+    proxy = getattr(digwebs.context, name)
+    with app.test_request_context("/x?a=1"):
+        obj = proxy._get_current_object()
+        assert _copy_outcome(fn, proxy) == _copy_outcome(fn, obj)
+        if name in ("request", "response", "g", "session"):
+            copied = fn(proxy)
+            assert type(copied) is type(obj) and copied is not obj
+
+
+def test_copied_request_and_response_keep_their_data(app):
+    with app.test_request_context("/x?a=1", headers={"X-H": "h"}):
+        response.headers["X-R"] = "r"
+        response.status_code = 201
+        req, resp = copy.copy(request), copy.deepcopy(response)
+        assert (req.path, req.query["a"], req.headers["X-H"]) == ("/x", "1", "h")
+        assert (resp.status_code, resp.headers["X-R"]) == (201, "r")
+        resp.headers["X-R"] = "changed"
+        assert response.headers["X-R"] == "r"
+        g.items = [1]
+        g_copy = copy.deepcopy(g)
+        g_copy.items.append(2)
+        assert g.items == [1]
+
+
+def test_copying_an_unbound_context_proxy_names_test_request_context():
+    for fn in (copy.copy, copy.deepcopy):
+        with pytest.raises(RuntimeError, match="test_request_context"):
+            fn(request)

@@ -506,3 +506,32 @@ def test_in_place_refusal_keeps_the_operators_own_errors():
         p //= 0
     with pytest.raises(TypeError, match="unsupported operand"):
         p += "x"
+
+
+def test_copying_proxies_of_every_kind_of_local_copies_the_object():
+    import copy
+
+    loc, stack = Local(), LocalStack()
+    var: contextvars.ContextVar[dict[str, list[int]]] = contextvars.ContextVar("copied")
+    holder = type("Holder", (), {})()
+    holder.items = [[1]]
+    loc.items = [[1]]
+    stack.push([[1]])
+    token = var.set({"items": [[1]]})
+    try:
+        proxies = [
+            LocalProxy(loc, "items"),
+            LocalProxy(stack),
+            LocalProxy(var),
+            LocalProxy(lambda: holder, "items"),
+        ]
+        for p in proxies:
+            obj = p._get_current_object()
+            shallow, deep = copy.copy(p), copy.deepcopy(p)
+            assert type(shallow) is type(obj) and shallow == obj and shallow is not obj
+            assert type(deep) is type(obj) and deep == obj
+            inner = next(iter(obj.values())) if isinstance(obj, dict) else obj[0]
+            deep_inner = next(iter(deep.values())) if isinstance(deep, dict) else deep[0]
+            assert deep_inner == inner and deep_inner is not inner
+    finally:
+        var.reset(token)
