@@ -12,19 +12,23 @@ code reads::
     segs = path.split("/")
     n = len(segs)
     if n == 4:                      # one branch per path length
-        _, s1, s2, s3 = segs
-        if s1 == 'hello':
-            if s2:
-                if s3 == 'test':
-                    rule = R1.get(method)
-                    if rule is not None:
-                        return rule, {'name': s2}
+        s0, s1, s2, s3 = segs
+        if not s0:                  # a path starts with "/"
+            if s1 == 'hello':
+                if s2:
+                    if s3 == 'test':
+                        rule = R1.get(method)
+                        if rule is not None:
+                            return rule, {'name': s2}
     return fallback(method, path, segs)
 
 Anything the unrolled walk does not settle (no match, another method, a
 trailing-slash redirect, a segment that two dynamic rules compete for, a
-float, uuid, path or mixed parameter) goes to the generic walk, so answers
-are the same as :meth:`Router.lookup`'s; only the common case is faster.
+float, uuid, path or mixed parameter, an int past Python's digit limit, a
+target that is not a path) goes to the generic walk, so answers are the
+same as :meth:`Router.lookup`'s; only the common case is faster. The walk
+followed is the first branch of the generic depth-first search, which is
+why its answer, when it has one, is the search's.
 """
 
 from __future__ import annotations
@@ -79,7 +83,12 @@ class _Writer:
         """
         known = self._ends.get(id(node))
         if known is None:
-            found = {i} if node.rules else set()
+            # A path may end on a node with rules, or (a redirect, settled
+            # by the fallback) on one whose "" child has rules. Depth 1 is
+            # the root: a split path that short is not a path at all.
+            slash = node.static.get("")
+            ends = node.rules or (i > 1 and slash is not None and slash.rules)
+            found = {i} if ends else set()
             for child in node.static.values():
                 found |= self.ends(child, i + 1)
             dynamic = _inlined_dynamic(node)
@@ -94,11 +103,14 @@ class _Writer:
         keyword = "if"
         for length in sorted(self.ends(root, 1)):
             self.emit(1, f"{keyword} n == {length}:")
-            if length > 1:
-                # One unpacking instead of an index per segment.
-                names = ", ".join(f"s{i}" for i in range(1, length))
-                self.emit(2, f"_, {names} = segs")
-            self.node(root, 1, [], 2, length)
+            # One unpacking instead of an index per segment; s0 is what
+            # comes before the first "/": a path has nothing there ("*" and
+            # "host:port" are not paths and go to the fallback, which
+            # refuses them).
+            names = ", ".join(f"s{i}" for i in range(length))
+            self.emit(2, f"{names} = segs")
+            self.emit(2, "if not s0:")
+            self.node(root, 1, [], 3, length)
             keyword = "elif"
 
     def node(self, node: _Node, i: int, values: list[str], indent: int, length: int) -> None:
@@ -115,6 +127,9 @@ class _Writer:
     ) -> None:
         """Return the rule for ``method`` from ``rules``, an expression (or a dict)."""
         if not isinstance(rules, str):
+            if not rules:  # a redirect at most: the fallback's to say
+                self.emit(indent, "pass")
+                return
             rules = self.constant("R", rules)
         self.emit(indent, f"rule = {rules}.get(method)")
         self.emit(indent, "if rule is not None:")
@@ -166,7 +181,12 @@ class _Writer:
         # dynamic branch is an elif after the comparisons.
         if kind == _KIND_INT:
             self.emit(indent, f"{keyword} {segment}.isdigit() and {segment}.isascii():")
-            self.emit(indent + 1, f"v{i} = int({segment})")
+            # int() refuses more digits than sys.get_int_max_str_digits():
+            # not a match here; the fallback tries the other rules.
+            self.emit(indent + 1, "try:")
+            self.emit(indent + 2, f"v{i} = int({segment})")
+            self.emit(indent + 1, "except ValueError:")
+            self.emit(indent + 2, "return fallback(method, path, segs)")
             self.node(child, i + 1, [*values, f"v{i}"], indent + 1, length)
         else:
             self.emit(indent, f"{keyword} {segment}:")

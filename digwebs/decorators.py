@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import typing as t
 
+from .routing import method_names
+
 __all__ = ["route", "get", "post", "put", "patch", "delete", "api"]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
@@ -21,9 +23,10 @@ def route(
 
     A function may carry several routes. ``name`` is what ``url_for`` uses;
     it defaults to ``"module.function"`` (the bare function name also works
-    when it is unique).
+    when it is unique). ``methods`` is a list of names: a string raises
+    :class:`TypeError` here, where the mistake is.
     """
-    methods = tuple(m.upper() for m in methods)
+    methods = method_names(methods)
 
     def mark(fn: F) -> F:
         routes = fn.__dict__.setdefault("__digwebs_routes__", [])

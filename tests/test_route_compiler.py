@@ -1,11 +1,25 @@
-"""The compiled matcher must answer exactly as the generic walk does."""
+"""The compiled matcher must answer exactly as the generic walk does, and both as werkzeug's.
+
+werkzeug's ``Map`` is the oracle for generated route tables (the rule that
+wins, its converted values, 405s and trailing-slash redirects), given
+digwebs' converter weights; see the differential test at the end.
+"""
 
 from __future__ import annotations
 
 import random
+import re
 import typing as t
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from werkzeug.exceptions import MethodNotAllowed as WMethodNotAllowed
+from werkzeug.exceptions import NotFound as WNotFound
+from werkzeug.routing import Map
+from werkzeug.routing import RequestRedirect as WRequestRedirect
+from werkzeug.routing import Rule as WRule
+from werkzeug.routing import converters as wconv
 
 from digwebs import _route_compiler
 from digwebs.errors import MethodNotAllowed, RequestRedirect
@@ -205,3 +219,133 @@ def test_a_real_python_nesting_limit_is_not_reached() -> None:
     path = "/" + "/".join(str(i) for i in range(60))
     rule, params = must_match(compiled, "GET", path)
     assert params == {f"p{i}": str(i) for i in range(60)}
+
+
+# -- differential: compiled, walk and werkzeug's Map agree ------------------------
+
+
+class _WInt(wconv.IntegerConverter):
+    regex = r"[0-9]+"  # werkzeug's \d+ takes any Unicode digit
+
+
+class _WFloat(wconv.FloatConverter):
+    regex = r"[0-9]+\.[0-9]+"
+    weight = 60  # digwebs' weights (werkzeug: 50)
+
+
+class _WUUID(wconv.UUIDConverter):
+    weight = 40  # werkzeug: 100, a tie with strings decided by registration order
+
+
+# werkzeug's matcher with digwebs' converter weights: what is compared is the
+# order and the walk, not the choice of weights (see digwebs.routing).
+WERKZEUG_CONVERTERS = {
+    "int": _WInt,
+    "float": _WFloat,
+    "uuid": _WUUID,
+    "str": wconv.UnicodeConverter,
+}
+
+U1 = "12345678-1234-5678-1234-567812345678"
+# Steps of generated rules ({n}: a parameter name unique in its rule).
+RULE_PIECES = [
+    "a", "b", "edit", "", "\u00e9",
+    "<x{n}>", "<int:n{n}>", "<float:f{n}>", "<uuid:u{n}>", "<path:p{n}>",
+    "<x{n}>.json", "k<int:v{n}>", "<a{n}>-<b{n}>", "<int:i{n}>.<int:j{n}>",
+]  # fmt: skip
+# Segments of generated request paths.
+PATH_PIECES = [
+    "a", "b", "edit", "", "\u00e9", "x", "1", "22", "1.5", "x.json", "k3", "kx",
+    "1-2", "a-b-c", "1.2", U1, "\n",
+]  # fmt: skip
+REQUEST_METHODS = ["GET", "POST", "PUT", "HEAD", "DELETE"]
+
+
+@st.composite
+def rule_tables(draw: st.DrawFn) -> list[tuple[str, tuple[str, ...]]]:
+    # A few pieces per table, so that its rules compete for the same paths.
+    vocabulary = draw(st.lists(st.sampled_from(RULE_PIECES), min_size=2, max_size=5, unique=True))
+    table = []
+    for _ in range(draw(st.integers(1, 10))):
+        pieces = draw(st.lists(st.sampled_from(vocabulary), min_size=1, max_size=4))
+        path = "/" + "/".join(p.format(n=k) for k, p in enumerate(pieces))
+        methods = draw(st.sampled_from([("GET",), ("POST",), ("PUT",), ("GET", "POST")]))
+        table.append((path, methods))
+    return table
+
+
+request_paths = st.lists(st.sampled_from(PATH_PIECES), min_size=1, max_size=5).map(
+    lambda segs: "/" + "/".join(segs)
+)
+# What a parameter of each kind may be given, in paths built from the rules.
+SAMPLES = {
+    "x": ["x", "edit", "a"], "n": ["1", "22"], "f": ["1.5"], "u": [U1], "p": ["a", "a/b", "a/edit"],
+    "v": ["3"], "a": ["1", "a-b"], "b": ["2"], "i": ["1"], "j": ["2"],
+}  # fmt: skip
+_PARAM_IN_PIECE = re.compile(r"<(?:\w+:)?([a-z])\d+>")
+
+
+@st.composite
+def paths_near(draw: st.DrawFn, table: list[tuple[str, tuple[str, ...]]]) -> str:
+    """A path one of the rules matches, or one slash away from it."""
+    rule_path = draw(st.sampled_from(table))[0]
+    path = _PARAM_IN_PIECE.sub(lambda m: draw(st.sampled_from(SAMPLES[m.group(1)])), rule_path)
+    change = draw(st.sampled_from(["", "strip", "add"]))
+    if change == "strip" and path.endswith("/") and len(path) > 1:
+        path = path[:-1]
+    elif change == "add":
+        path += "/"
+    return path
+
+
+def werkzeug_outcome(adapter: t.Any, table: t.Sequence[t.Any], method: str, path: str) -> t.Any:
+    """werkzeug's answer in the terms of :func:`outcome`."""
+    try:
+        endpoint, values = adapter.match(path, method)
+    except WRequestRedirect as exc:
+        return ("308", exc.new_url)
+    except WMethodNotAllowed as exc:
+        return ("405", tuple(sorted({*exc.valid_methods, "OPTIONS"})))
+    except WNotFound:
+        return None
+    return table[endpoint], values, [type(v) for v in values.values()]
+
+
+def _digwebs_redirect(path: str) -> str:
+    # werkzeug answers with an absolute URL, its leading slashes made one (as
+    # digwebs' application does: the router gives the quoted path).
+    return "http://x/" + path.lstrip("/")
+
+
+@settings(max_examples=250, deadline=None)
+@given(rule_tables(), st.lists(request_paths, max_size=4), st.data())
+def test_generated_tables_match_as_werkzeug_and_as_the_walk(table, paths, data):
+    paths += data.draw(st.lists(paths_near(table), min_size=1, max_size=6))
+    router = Router()
+    rules = [
+        router.add(Rule(path, endpoint=k, methods=methods))
+        for k, (path, methods) in enumerate(table)
+    ]
+    compiled = router.compile()
+    wmap = Map(
+        [WRule(p, endpoint=k, methods=list(m)) for k, (p, m) in enumerate(table)],
+        converters=WERKZEUG_CONVERTERS,
+        merge_slashes=False,
+    )
+    adapter = wmap.bind("x")
+    for path in paths:
+        if path.startswith("//") or "\n" in path:
+            # werkzeug strips leading slashes and its "." misses newlines:
+            # there digwebs is only compared with itself.
+            oracle = None
+        else:
+            oracle = 1
+        for method in REQUEST_METHODS:
+            walked = outcome(router.lookup, method, path)
+            assert outcome(compiled, method, path) == walked, (table, method, path)
+            if oracle is None:
+                continue
+            expected = werkzeug_outcome(adapter, rules, method, path)
+            if isinstance(walked, tuple) and walked[0] == "308":
+                walked = ("308", _digwebs_redirect(walked[1]))
+            assert walked == expected, (table, method, path)

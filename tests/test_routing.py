@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing as t
 import uuid
 
 import pytest
@@ -339,3 +340,317 @@ def test_both_slash_forms_may_be_routes(app, client):
     app.add_route("/blogs", lambda: "no slash", name="a")
     app.add_route("/blogs/", lambda: "slash", name="b")
     assert (client.get("/blogs").text, client.get("/blogs/").text) == ("no slash", "slash")
+
+
+# -- issue 9: converters never fail a request -------------------------------
+
+
+def _compiled_and_walk(*rules: tuple[str, tuple[str, ...]]) -> tuple[Router, t.Any]:
+    router = Router()
+    for path, methods in rules:
+        router.add(Rule(path, path, methods, path))
+    return router, router.compile()
+
+
+@pytest.mark.parametrize(
+    ("rule", "url"),
+    [
+        ("/users/<int:uid>", "/users/" + "7" * 4301),  # past Python's int string limit
+        ("/users/<int:uid>/posts", "/users/" + "7" * 5000 + "/posts"),
+        ("/v/<int:a>-<int:b>", "/v/1-" + "2" * 4400),
+        ("/f/<float:x>", "/f/" + "9" * 400 + ".5"),  # float() would give inf
+        ("/id/<uuid:id>", "/id/1234567_-1234-5678-1234-567812345678"),  # int(..., 16) takes _
+        ("/id/<uuid:id>", "/id/{{12345678123456781234567812345678}}"),  # uuid.UUID strips {}
+        ("/id/<uuid:id>", "/id/+2345678-1234-5678-1234-567812345678"),
+    ],
+)
+def test_a_value_no_converter_accepts_is_404_never_500(app, client, rule, url):
+    app.add_route(rule, _echo)
+    assert client.get(url).status_code == 404
+    router, compiled = _compiled_and_walk((rule, ("GET",)))
+    assert router.lookup("GET", url) is None
+    assert compiled("GET", url) is None
+
+
+def test_a_huge_int_falls_back_to_the_next_alternative():
+    router, compiled = _compiled_and_walk(("/u/<int:n>", ("GET",)), ("/u/<name>", ("GET",)))
+    url = "/u/" + "1" * 4400
+    for lookup in (router.lookup, compiled):
+        rule, params = lookup("GET", url)
+        assert rule.path == "/u/<name>" and params == {"name": "1" * 4400}
+
+
+# -- issue 9: targets that are not paths ------------------------------------
+
+
+@pytest.mark.parametrize("target", ["*", "127.0.0.1:80", "", "a/", "x/users/1", "*/"])
+@pytest.mark.parametrize("method", ["GET", "OPTIONS", "CONNECT", "POST"])
+def test_a_target_that_is_not_a_path_is_never_routed(target, method):
+    router, compiled = _compiled_and_walk(
+        ("/", ("GET",)),
+        ("/users/<int:id>", ("GET",)),
+        ("/a/", ("POST",)),
+        ("/<path:p>", ("POST",)),
+    )
+    for lookup in (router.lookup, compiled):
+        assert lookup(method, target) is None
+    with pytest.raises(NotFound):
+        router.match(method, target)
+    assert router.allowed_methods(target) == set()
+
+
+def test_all_methods_is_what_options_star_allows():
+    router, _ = _compiled_and_walk(("/", ("GET",)), ("/a", ("POST", "PUT")))
+    assert router.all_methods() == {"GET", "HEAD", "OPTIONS", "POST", "PUT"}
+    assert Router().all_methods() == {"OPTIONS"}
+
+
+# -- issue 9: url_for ---------------------------------------------------------
+
+
+def test_url_for_takes_a_parameter_called_name(app, client):
+    @app.get("/hello/<name>")
+    def hello(name):
+        return url_for("hello", name=name)
+
+    assert app.url_for("hello", name="x") == "/hello/x"
+    assert client.get("/hello/ann").text == "/hello/ann"
+    router = Router()
+    router.add(Rule("/s/<self>/<name>/<values>", "e", name="r"))
+    assert router.build("r", {"self": 1, "name": 2, "values": 3}) == "/s/1/2/3"
+
+
+def test_url_for_picks_the_rule_the_values_fill(app):
+    @app.get("/foo/")
+    @app.get("/foo/<int:page>")
+    def foo(page=1):
+        return str(page)
+
+    full = f"{__name__}.{foo.__qualname__}"
+    for name in ("foo", full):
+        assert app.url_for(name) == "/foo/"
+        assert app.url_for(name, page=2) == "/foo/2"
+        assert app.url_for(name, page=None) == "/foo/"
+        assert app.url_for(name, page=3, q="x") == "/foo/3?q=x"
+
+
+def test_url_for_prefers_the_rule_with_most_parameters_whatever_the_order(app):
+    def f(**kw):
+        return ""
+
+    app.add_route("/a/<int:x>/<int:y>", f, name="r")
+    app.add_route("/a", f, name="r")
+    app.add_route("/a/<int:x>", f, name="r")
+    assert app.url_for("r") == "/a"
+    assert app.url_for("r", x=1) == "/a/1"
+    assert app.url_for("r", x=1, y=2) == "/a/1/2"
+    assert app.url_for("r", y=2) == "/a?y=2"
+
+
+def test_url_for_prefers_a_get_rule_then_any(app):
+    def f(**kw):
+        return ""
+
+    app.add_route("/edit/<int:id>", f, ["POST"], name="r")
+    app.add_route("/show/<int:id>", f, ["GET"], name="r")
+    app.add_route("/make", f, ["POST"], name="m")
+    assert app.url_for("r", id=1) == "/show/1"
+    assert app.router.build("r", {"id": 1}, method="POST") == "/edit/1"
+    assert app.url_for("m") == "/make"
+
+
+def test_url_for_names_what_each_rule_needs_when_none_fits(app):
+    def f(**kw):
+        return ""
+
+    app.add_route("/a/<int:x>", f, name="r")
+    app.add_route("/b/<int:y>/<z>", f, name="r")
+    with pytest.raises(
+        BuildError, match=r"from q: '/b/<int:y>/<z>' needs y, z; '/a/<int:x>' needs x"
+    ):
+        app.url_for("r", q=1)
+
+
+@pytest.mark.parametrize(
+    ("value", "url"),
+    [
+        (0.00001, "/f/0.00001"),
+        (1e16, "/f/10000000000000000.0"),
+        (1e-7, "/f/0.0000001"),
+        (3, "/f/3.0"),
+        (0.1, "/f/0.1"),
+        (1.5, "/f/1.5"),
+    ],
+)
+def test_floats_are_built_without_an_exponent(app, client, value, url):
+    app.add_route("/f/<float:x>", _echo, name="r")
+    assert app.url_for("r", x=value) == url
+    assert client.get(url).json == {"x": ["float", repr(float(value))]}
+
+
+@pytest.mark.parametrize(
+    ("rule", "value"),
+    [
+        ("/f/<float:x>", -1.5),
+        ("/f/<float:x>", float("nan")),
+        ("/f/<float:x>", float("inf")),
+        ("/n/<int:x>", -1),
+    ],
+)
+def test_a_value_the_converter_would_not_match_is_a_build_error(app, rule, value):
+    app.add_route(rule, _echo, name="r")
+    with pytest.raises(BuildError, match="'x'"):
+        app.url_for("r", x=value)
+
+
+def test_non_ascii_static_text_is_percent_encoded_and_still_matches(app, client):
+    app.add_route("/\u0432\u043e\u0439\u0442\u0438/", lambda: "login", name="login")
+    app.add_route("/caf\u00e9/<name>.\u00e9", _echo, name="mixed")
+    url = app.url_for("login")
+    assert url == "/%D0%B2%D0%BE%D0%B9%D1%82%D0%B8/"
+    assert client.get(url).text == "login"
+    url = app.url_for("mixed", name="x y")
+    assert url == "/caf%C3%A9/x%20y.%C3%A9"
+    assert client.get(url).json == {"name": ["str", "x y"]}
+
+
+def test_none_is_dropped_from_the_query(app):
+    app.add_route("/q", _echo, name="q")
+    assert app.url_for("q", v=[1, None, 2], w=None, x=(None,)) == "/q?v=1&v=2"
+    assert app.url_for("q", v={3}) == "/q?v=3"
+
+
+# -- issue 9: rule order ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rules", "url", "winner", "params"),
+    [
+        (["/<path:p>", "/<path:p>/edit"], "/a/b/edit", "/<path:p>/edit", {"p": "a/b"}),
+        (["/<path:p>/edit", "/<path:p>"], "/a/b/edit", "/<path:p>/edit", {"p": "a/b"}),
+        (["/<path:p>", "/<path:p>/edit"], "/a/b", "/<path:p>", {"p": "a/b"}),
+        (["/<path:x>", "/<a>/<b>"], "/he/he", "/<a>/<b>", {"a": "he", "b": "he"}),
+        (["/<path:x>", "/<a>/<b>"], "/he/he/he", "/<path:x>", {"x": "he/he/he"}),
+        (["/<path:x>", "/<a>"], "/he", "/<a>", {"a": "he"}),
+        (["/<a>", "/<int:n>"], "/5", "/<int:n>", {"n": 5}),
+        (["/<a>", "/<a>.json"], "/x.json", "/<a>.json", {"a": "x"}),
+        (
+            ["/f/<path:p>", "/f/<path:p>/<int:n>"],
+            "/f/a/1",
+            "/f/<path:p>/<int:n>",
+            {"p": "a", "n": 1},
+        ),
+        # More static text in the step beats a lighter converter (werkzeug's order).
+        (["/f/<x>/raw", "/f/<path:p>/raw"], "/f/a/raw", "/f/<path:p>/raw", {"p": "a"}),
+        (["/f/<path:p>"], "/f//etc", None, None),  # a path value never starts with '/'
+    ],
+)
+def test_static_beats_converters_beats_path(rules, url, winner, params):
+    router, compiled = _compiled_and_walk(*[(r, ("GET",)) for r in rules])
+    for lookup in (router.lookup, compiled):
+        found = lookup("GET", url)
+        if winner is None:
+            assert found is None
+        else:
+            assert (found[0].path, found[1]) == (winner, params)
+    assert router.shadowed() == []
+
+
+def test_shadowed_never_reports_a_rule_against_itself():
+    router, _ = _compiled_and_walk(("/x", ("GET", "HEAD")), ("/y", ("GET", "HEAD", "POST")))
+    assert router.shadowed() == []
+
+
+def test_shadowed_reports_only_rules_no_request_reaches():
+    router, _ = _compiled_and_walk(
+        ("/u/<a>", ("GET",)),
+        ("/u/<b>", ("GET", "POST")),  # still answers POST
+        ("/u/<c>", ("POST",)),  # nothing left
+        ("/v", ("GET",)),
+        ("/v", ("HEAD",)),  # an explicit HEAD beats the GET rule's implicit one
+    )
+    pairs = [(w.path, s.path) for w, s in router.shadowed()]
+    assert pairs == [("/u/<b>", "/u/<c>")]
+
+
+def test_a_get_route_listing_head_passes_routes_check(app, tmp_path):
+    from digwebs_cli.routes import check_app
+
+    def show(**kw):
+        return ""
+
+    def other(**kw):
+        return ""
+
+    app.add_route("/x", show, ["GET", "HEAD"], name="x")
+    app.add_route("/y", show, ["GET"], name="y")
+    app.add_route("/y", other, ["GET"], name="y2")
+    assert [(w.name, s.name) for w, s in app.router.shadowed()] == [("y", "y2")]
+    # What `digwebs routes --check` reports: the true shadowing only.
+    problems = check_app(app, app.routes(), tmp_path)
+    assert [(p.kind, p.message.split(":")[0]) for p in problems] == [("shadowed-route", "y2")]
+
+
+def test_get_on_the_slashless_path_of_a_post_route_redirects_to_the_get_route(app, client):
+    app.add_route("/bar", lambda: "post", ["POST"], name="post")
+    app.add_route("/bar/", lambda: "get", ["GET"], name="get")
+    r = client.get("/bar")
+    assert (r.status_code, r.headers["Location"]) == (308, "/bar/")
+    assert client.post("/bar").text == "post"
+    assert client.head("/bar").status_code == 308
+    r = client.put("/bar")
+    assert r.status_code == 405 and r.headers["Allow"] == "OPTIONS, POST"
+
+
+def test_a_slash_rule_for_another_method_does_not_redirect(app, client):
+    app.add_route("/bar/", lambda: "post", ["POST"], name="post")
+    assert client.get("/bar").status_code == 404
+    assert client.post("/bar", follow_redirects=True).text == "post"
+
+
+# -- issue 9: registration ----------------------------------------------------
+
+
+@pytest.mark.parametrize("methods", ["GET", b"GET"])
+def test_methods_as_a_string_is_a_type_error(app, methods):
+    msg = "methods must be a list of method names, not a string"
+    with pytest.raises(TypeError, match=msg):
+        Rule("/x", None, methods)
+    with pytest.raises(TypeError, match=msg):
+        app.add_route("/x", _echo, methods)
+    from digwebs import decorators
+
+    with pytest.raises(TypeError, match=msg):
+        decorators.route("/x", methods)
+
+
+def test_the_same_bound_method_twice_under_one_name(app, client):
+    class Pages:
+        def show(self, n=0):
+            return f"page {n}"
+
+    pages = Pages()
+    app.add_route("/p", pages.show, name="page")
+    app.add_route("/p/<int:n>", pages.show, name="page")
+    with pytest.raises(ValueError, match="already used"):
+        app.add_route("/q", Pages().show, name="page")  # another object's method
+    assert client.get("/p/3").text == "page 3"
+    assert client.get("/q").status_code == 404  # the refused rule was not added
+    assert app.url_for("page", n=3) == "/p/3"
+
+
+@pytest.mark.parametrize(
+    ("url", "location"),
+    [
+        ("/%0A", "/%0A/"),
+        ("/100%25", "/100%25/"),
+        ("/caf%C3%A9", "/caf%C3%A9/"),
+        ("/a%20b", "/a%20b/"),
+        ("/a%3Fb", "/a%3Fb/"),
+    ],
+)
+def test_a_redirect_quotes_the_path_it_adds_a_slash_to(app, client, url, location):
+    app.add_route("/<x>/", _echo)
+    r = client.get(url)
+    assert (r.status_code, r.headers["Location"]) == (308, location)
+    assert client.get(location).status_code == 200
