@@ -1,7 +1,10 @@
 """A test client that drives the application through its real WSGI entry.
 
 Every request goes through :func:`wsgiref.validate.validator`, so each test
-also checks that the application speaks correct WSGI.
+also checks that the application speaks correct WSGI, with one exception:
+a response may go without ``Content-Type`` (HTTP does not require one, and a
+redirect or an ``OPTIONS`` answer has no body to describe; wsgiref's
+validator insists on it).
 """
 
 from __future__ import annotations
@@ -12,14 +15,14 @@ import mimetypes
 import os
 import secrets
 import typing as t
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
 from .datastructures import Headers
 from .request import parse_cookie_header
 
-__all__ = ["TestClient", "TestResponse", "build_environ"]
+__all__ = ["RedirectLoopError", "TestClient", "TestResponse", "build_environ"]
 
 Files = t.Mapping[str, t.Any]
 
@@ -129,7 +132,11 @@ def _unquote_path(path: str) -> str:
 
 
 class TestResponse:
-    """What the test client got back."""
+    """What the test client got back.
+
+    ``history`` holds the redirect responses that ``follow_redirects=True``
+    followed to get here, oldest first (empty otherwise).
+    """
 
     __test__ = False  # not a pytest test class
 
@@ -138,6 +145,7 @@ class TestResponse:
         self.status_code = int(status.split(" ", 1)[0])
         self.headers = Headers(headers)
         self.data = data
+        self.history: tuple[TestResponse, ...] = ()
 
     @property
     def text(self) -> str:
@@ -159,28 +167,100 @@ class TestResponse:
         return f"<TestResponse {self.status}>"
 
 
+class RedirectLoopError(RuntimeError):
+    """``follow_redirects=True`` met a redirect it would repeat exactly, or
+    more than :attr:`TestClient.max_redirects` of them; the message shows the
+    chain."""
+
+
+# The redirects the client follows. 301, 302 and 303 become GET (HEAD stays
+# HEAD) without a body; 307 and 308 repeat the method and the body.
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+_KEEPS_METHOD = frozenset({307, 308})
+# Headers that describe a body, dropped with it.
+_BODY_HEADERS = frozenset({"content-type", "content-length", "transfer-encoding"})
+# Environ keys a follow-up request sets itself rather than inherit.
+_REQUEST_KEYS = frozenset(
+    {"REQUEST_METHOD", "PATH_INFO", "QUERY_STRING", "CONTENT_TYPE", "CONTENT_LENGTH", "wsgi.input"}
+)
+# Stands for "no Content-Type" while the response passes wsgiref's validator.
+_NO_CONTENT_TYPE = "digwebs-testing/no-content-type"
+
+
+def _tolerate_missing_content_type(app: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
+    """Let a response without Content-Type through wsgiref's validator: the
+    app's start_response gets a placeholder the client removes again."""
+
+    def wrapped(environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Any:
+        def add_placeholder(
+            status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+        ) -> t.Any:
+            code = status.split(" ", 1)[0] if isinstance(status, str) else ""
+            if code not in ("204", "304") and not any(
+                isinstance(name, str) and name.lower() == "content-type" for name, _ in headers
+            ):
+                headers = [*headers, ("Content-Type", _NO_CONTENT_TYPE)]
+            return start_response(status, headers, exc_info)
+
+        return app(environ, add_placeholder)
+
+    return wrapped
+
+
 class TestClient:
-    """Send requests to an application; cookies are kept across calls."""
+    """Send requests to an application; cookies are kept across calls.
+
+    ``follow_redirects=True`` follows 301, 302, 303, 307 and 308 as
+    werkzeug's test client does: the request's headers go along; 307 and 308
+    resend the method and the body (with its Content-Type), even when the
+    redirecting handler read it; 301, 302 and 303 become GET without body or
+    body headers, except that HEAD stays HEAD. Cookies set on the way are
+    sent on the next hop (unless the request gave its own ``Cookie``
+    header). A relative ``Location`` is resolved against the request's URL;
+    one on another host is not followed (:class:`RuntimeError`). An exact
+    repeat of an earlier hop, or more than :attr:`max_redirects` hops, raises
+    :class:`RedirectLoopError`.
+    """
 
     __test__ = False
+
+    #: How many redirects one request may follow before RedirectLoopError.
+    max_redirects = 20
 
     def __init__(self, app: t.Callable[..., t.Any], validate: bool = True) -> None:
         self.app = app
         self.cookies: dict[str, str] = {}
-        self._wsgi = validator(app) if validate else app
+        self._wsgi = validator(_tolerate_missing_content_type(app)) if validate else app
 
     def open(self, path: str, method: str = "GET", **kwargs: t.Any) -> TestResponse:
+        """Send one request (see :func:`build_environ` for the options) and
+        return the response, or the last one of the redirects it follows
+        with ``follow_redirects=True``."""
         follow = kwargs.pop("follow_redirects", False)
         headers = dict(kwargs.pop("headers", None) or {})
+        environ = build_environ(path, method, headers=self._with_cookies(headers), **kwargs)
+        stream = environ["wsgi.input"]
+        # Taken before the application reads it: a 307 resends it.
+        body = stream.getvalue() if isinstance(stream, io.BytesIO) else b""
+        response = self._run(environ)
+        if not follow:
+            return response
+        return self._follow(response, environ, path, headers, body, kwargs)
+
+    def _with_cookies(self, headers: dict[str, str]) -> dict[str, str]:
         if self.cookies and not any(k.lower() == "cookie" for k in headers):
-            headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        environ = build_environ(path, method, headers=headers, **kwargs)
+            cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            return {**headers, "Cookie": cookie}
+        return headers
+
+    def _run(self, environ: dict[str, t.Any]) -> TestResponse:
         captured: dict[str, t.Any] = {}
 
         def start_response(
             status: str, response_headers: list[tuple[str, str]], exc_info: t.Any = None
         ) -> t.Callable[[bytes], None]:
-            captured["status"], captured["headers"] = status, response_headers
+            captured["status"] = status
+            captured["headers"] = [h for h in response_headers if h[1] != _NO_CONTENT_TYPE]
             return lambda data: None
 
         result = self._wsgi(environ, start_response)
@@ -192,9 +272,67 @@ class TestClient:
                 close()
         response = TestResponse(captured["status"], captured["headers"], data)
         self._store_cookies(response)
-        if follow and response.status_code in (301, 302, 303, 307, 308) and response.location:
-            next_method = method if response.status_code in (307, 308) else "GET"
-            return self.open(response.location, next_method, follow_redirects=True)
+        return response
+
+    def _follow(
+        self,
+        response: TestResponse,
+        environ: dict[str, t.Any],
+        path: str,
+        headers: dict[str, str],
+        body: bytes,
+        options: dict[str, t.Any],
+    ) -> TestResponse:
+        method = environ["REQUEST_METHOD"]
+        content_type: str | None = environ.get("CONTENT_TYPE")
+        host = environ.get("HTTP_HOST") or environ["SERVER_NAME"]
+        url = urljoin(f"{environ['wsgi.url_scheme']}://{host}", path)
+        given = options.get("environ_overrides") or {}
+        overrides = {k: v for k, v in given.items() if k not in _REQUEST_KEYS}
+        history: list[TestResponse] = []
+        chain = [f"{method} {url}"]
+        seen = {(method, url, body, tuple(self.cookies.items()))}
+
+        while response.status_code in REDIRECT_CODES and response.location:
+            history.append(response)
+            target = urljoin(url, response.location)
+            chain.append(f"{response.status_code} -> {target}")
+            if len(history) > self.max_redirects:
+                raise RedirectLoopError(
+                    f"stopped after {self.max_redirects} redirects (TestClient.max_redirects): "
+                    + " ".join(chain)
+                )
+            split = urlsplit(target)
+            if (split.hostname or "") != (urlsplit(url).hostname or ""):
+                raise RuntimeError(
+                    f"cannot follow a redirect to another host: {target} (from {url})"
+                )
+            if response.status_code not in _KEEPS_METHOD:
+                method = "HEAD" if method == "HEAD" else "GET"
+                body, content_type = b"", None
+                headers = {k: v for k, v in headers.items() if k.lower() not in _BODY_HEADERS}
+            key = (method, target, body, tuple(self.cookies.items()))
+            if key in seen:
+                raise RedirectLoopError("redirect loop: " + " ".join(chain))
+            seen.add(key)
+            port = split.port or (443 if split.scheme == "https" else 80)
+            hop_overrides = {
+                **overrides,
+                "wsgi.url_scheme": split.scheme,
+                "HTTP_HOST": split.netloc,
+                "SERVER_PORT": str(port),
+            }
+            environ = build_environ(
+                f"{split.path or '/'}?{split.query}" if split.query else split.path or "/",
+                method,
+                headers=self._with_cookies(headers),
+                data=body,
+                content_type=content_type,
+                environ_overrides=hop_overrides,
+            )
+            url = target
+            response = self._run(environ)
+        response.history = tuple(history)
         return response
 
     def _store_cookies(self, response: TestResponse) -> None:
