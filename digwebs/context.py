@@ -9,6 +9,14 @@ tasks are isolated by the same mechanism (see :mod:`digwebs.local`).
 ``current_app`` also resolves while an application is loading its
 controllers, so ``@current_app.get(...)`` at module level works as it did in
 the original digwebs.
+
+Every proxy forwards the operations :class:`~digwebs.local.LocalProxy`
+lists. In particular ``copy.copy(request)`` and ``copy.deepcopy(response)``
+copy the object the proxy stands for (a :class:`Request`, a
+:class:`Response`; ``g`` and ``session`` alike), as werkzeug's proxies do.
+An object that cannot be deep-copied fails the same way through its proxy:
+the application holds locks, so ``copy.deepcopy(current_app)`` and
+``copy.deepcopy(ctx)`` raise :class:`TypeError`, as they do on the objects.
 """
 
 from __future__ import annotations
