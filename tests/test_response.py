@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import json
 import re
 import typing as t
@@ -16,6 +17,8 @@ from hypothesis import strategies as st
 from digwebs import Digwebs, Response, use
 from digwebs.datastructures import Headers
 from digwebs.response import _checked_header_list, header_list, json_bytes, parse_status
+
+response_module = importlib.import_module("digwebs.response")  # digwebs.response: the proxy
 
 
 def send(app, resp_factory, method="GET"):
@@ -376,6 +379,21 @@ def test_json_bytes_escapes_lone_surrogates():
     )
     assert json_bytes({"a": 1, "b": [True, None]}) == b'{"a":1,"b":[true,null]}'
     assert json_bytes("caf\u00e9") == '"caf\u00e9"'.encode()
+
+
+def test_json_bytes_keeps_json_dumps_rules(monkeypatch):
+    loop: list[t.Any] = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular"):
+        json_bytes(loop)
+    assert json_bytes([float("nan"), float("inf")]) == b"[NaN,Infinity]"
+    with pytest.raises(TypeError, match="object"):
+        json_bytes(object())
+    # Without the C encoder (another Python), the same bytes.
+    monkeypatch.setattr(json.encoder, "c_make_encoder", None)
+    encode = response_module._json_encoder()
+    value = {"a": [1.5, None, "caf\u00e9", {"b": datetime(2024, 1, 2)}]}
+    assert encode(value).encode() == json_bytes(value)
 
 
 def test_response_json_sends_a_lone_surrogate(app):
