@@ -24,7 +24,7 @@ import uuid
 from urllib.parse import unquote
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from werkzeug.routing import BuildError as WBuildError
 from werkzeug.routing import Map
@@ -254,6 +254,9 @@ def test_int_to_python_returns_an_int_or_raises_value_error(text, padding):
 
 @EXAMPLES
 @given(st.text(st.sampled_from("0123456789abcdefABCDEF-_{}+ :urnid"), min_size=30, max_size=40))
+@example("1234567_-1234-5678-1234-567812345678")  # int(..., 16) takes "_"
+@example("{{12345678123456781234567812345678}}")  # uuid.UUID strips braces
+@example("+2345678-1234-5678-1234-567812345678")
 def test_uuid_to_python_takes_only_the_canonical_form(text):
     conv = UUIDConverter()
     try:
