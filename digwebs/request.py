@@ -82,10 +82,12 @@ def _is_json_mimetype(mimetype: str) -> bool:
 def _unreadable(exc: Exception) -> BadRequest:
     """The 400 for a body the server could not hand over.
 
-    Only the exception's class name is shown (``InvalidChunkSize``): its
-    message may carry server details (paths of spool files, addresses).
+    The message is fixed: the exception's name and text tell which server
+    runs the application (``InvalidChunkSize`` is gunicorn's) and may carry
+    server details (spool file paths, addresses). The exception stays
+    chained as ``__cause__`` for whoever handles the 400.
     """
-    return BadRequest(f"The request body could not be read: {type(exc).__name__}.")
+    return BadRequest("The request body could not be read: it is malformed or incomplete.")
 
 
 def _loads_json(body: bytes) -> t.Any:
