@@ -21,7 +21,7 @@ from .local import LocalProxy
 from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe
 from .request import Request
 from .response import Response
-from .routing import BuildError, Router, Rule
+from .routing import BuildError, Router, Rule, method_names
 
 if t.TYPE_CHECKING:
     from .testing import TestClient
@@ -138,6 +138,7 @@ class Digwebs:
         self, path: str, methods: t.Iterable[str] = ("GET",), name: str | None = None
     ) -> t.Callable[[F], F]:
         """Decorator form of :meth:`add_route`."""
+        methods = method_names(methods)  # a string is refused here, not later
 
         def register(fn: F) -> F:
             self.add_route(path, fn, methods, name)
@@ -505,12 +506,7 @@ class Digwebs:
         """
         path = ctx.request.environ.get("PATH_INFO")
         if method == "OPTIONS" and path == "*":
-            methods = {"OPTIONS"}
-            for rule, _ in self._routes:
-                methods |= rule.methods
-            if "GET" in methods:
-                methods.add("HEAD")
-            return results.options_response(self, methods)
+            return results.options_response(self, self.router.all_methods())
         return self.handle_http_error(
             ctx, BadRequest("The request target must be a path starting with '/'.")
         )

@@ -288,3 +288,8 @@ def test_setting_an_invalid_status_on_the_response_raises_at_once(app, client):
 
         Response("x").status = -200
     assert client.get("/").status_code == 500
+
+
+def test_a_string_for_methods_is_refused_when_the_decorator_is_made(app):
+    with pytest.raises(TypeError, match="not a string"):
+        app.route("/x", methods="GET")
