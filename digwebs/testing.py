@@ -20,7 +20,7 @@ from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
 from .datastructures import Headers
-from .request import parse_cookie_header
+from .cookies import parse_cookie_header, quote_cookie_value
 
 __all__ = ["RedirectLoopError", "TestClient", "TestResponse", "build_environ"]
 
@@ -249,7 +249,8 @@ class TestClient:
 
     def _with_cookies(self, headers: dict[str, str]) -> dict[str, str]:
         if self.cookies and not any(k.lower() == "cookie" for k in headers):
-            cookie = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+            # Stored decoded; sent quoted again, as the browser echoes them.
+            cookie = "; ".join(f"{k}={quote_cookie_value(v)}" for k, v in self.cookies.items())
             return {**headers, "Cookie": cookie}
         return headers
 

@@ -293,3 +293,11 @@ def test_setting_an_invalid_status_on_the_response_raises_at_once(app, client):
 def test_a_string_for_methods_is_refused_when_the_decorator_is_made(app):
     with pytest.raises(TypeError, match="not a string"):
         app.route("/x", methods="GET")
+
+
+@pytest.mark.parametrize("value", ["a;b", "line1\nline2", "ж x", 'q"uo\\te'])
+def test_the_test_client_sends_back_the_cookie_value_it_was_given(app, client, value):
+    app.add_route("/set", lambda: response.set_cookie("m", value), name="set")
+    app.add_route("/get", lambda: request.cookies.get("m", "<missing>"), name="get")
+    client.get("/set")
+    assert client.get("/get").text == value
