@@ -34,6 +34,27 @@ def isolated_home(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture
+def app_folder(tmp_path, monkeypatch, restore_imports):
+    """Make an empty tmp_path the current folder, with no DIGWEBS_* variables.
+
+    The whole of os.environ is restored afterwards (a command's ``.env`` file
+    sets variables directly), and the cache of ``.env`` files read is cleared
+    before and after. The test writes its own ``wsgiapp.py``.
+    """
+    from digwebs_cli import discovery
+
+    saved = dict(os.environ)
+    for name in [n for n in os.environ if n.startswith("DIGWEBS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)
+    discovery.forget_env_files()
+    yield tmp_path
+    discovery.forget_env_files()
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture
 def runner():
     return click.testing.CliRunner()
 

@@ -24,18 +24,10 @@ def index():
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch, restore_imports):
+def project(app_folder, monkeypatch):
     """A folder with wsgiapp.py, made the current folder; os.environ is restored after."""
-    saved = dict(os.environ)
-    for name in [n for n in os.environ if n.startswith("DIGWEBS_")]:
-        monkeypatch.delenv(name)
-    (tmp_path / "wsgiapp.py").write_text(APP)
-    monkeypatch.chdir(tmp_path)
-    discovery.forget_env_files()
-    yield tmp_path
-    discovery.forget_env_files()
-    os.environ.clear()
-    os.environ.update(saved)
+    (app_folder / "wsgiapp.py").write_text(APP)
+    return app_folder
 
 
 def run(*args: str) -> click.testing.Result:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import types
 
 import click.testing
 import pytest
 
-from digwebs_cli import discovery
 from digwebs_cli.main import cli
 
 APP = """\
@@ -31,18 +29,11 @@ def app(environ, start_response):
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch, restore_imports):
-    saved = dict(os.environ)
-    for name in [n for n in os.environ if n.startswith("DIGWEBS_")]:
-        monkeypatch.delenv(name)
+def project(app_folder, monkeypatch):
+    """A folder with wsgiapp.py, made the current folder; os.environ is restored after."""
     monkeypatch.delenv("PYTHONSTARTUP", raising=False)
-    (tmp_path / "wsgiapp.py").write_text(APP)
-    monkeypatch.chdir(tmp_path)
-    discovery.forget_env_files()
-    yield tmp_path
-    discovery.forget_env_files()
-    os.environ.clear()
-    os.environ.update(saved)
+    (app_folder / "wsgiapp.py").write_text(APP)
+    return app_folder
 
 
 @pytest.fixture
