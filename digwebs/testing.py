@@ -19,8 +19,8 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from wsgiref.util import setup_testing_defaults
 from wsgiref.validate import validator
 
-from .datastructures import Headers
 from .cookies import parse_cookie_header, quote_cookie_value
+from .datastructures import Headers
 
 __all__ = ["RedirectLoopError", "TestClient", "TestResponse", "build_environ"]
 

@@ -267,7 +267,9 @@ def test_lone_surrogate_in_an_api_error_message(app, client):
 def test_an_invalid_status_from_a_handler_is_a_500_naming_it(
     app, client, caplog, result, with_middleware
 ):
-    handler = (lambda: result)
+    def handler():
+        return result
+
     if with_middleware:
         handler = use(lambda ctx, next: next())(handler)
     app.add_route("/", handler)
