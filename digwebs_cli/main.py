@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from .errors import DigwebsCliError
+
 # command name -> "module:attribute" of its click command
 _COMMANDS: dict[str, str] = {
     "new": "digwebs_cli.new:new_command",
@@ -23,7 +25,37 @@ _COMMANDS: dict[str, str] = {
 }
 
 
+def _one_line(exc: click.UsageError) -> DigwebsCliError:
+    """A usage error as one ``Error:`` line that names the command's --help."""
+    ctx = exc.ctx
+    where = f" Try '{ctx.command_path} --help'." if ctx is not None else ""
+    return DigwebsCliError(exc.format_message() + where)
+
+
 class _LazyGroup(click.Group):
+    """The group: commands imported on first use; usage errors are one line.
+
+    click prints a usage error as the usage text, a hint and the error: three
+    lines for one mistake. Here every command's (and the group's own) usage
+    error is the one ``Error:`` line of :class:`DigwebsCliError`, exit code 2.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except DigwebsCliError:
+            raise
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
+    def invoke(self, ctx: click.Context) -> t.Any:
+        try:
+            return super().invoke(ctx)
+        except DigwebsCliError:
+            raise
+        except click.UsageError as exc:
+            raise _one_line(exc) from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *_COMMANDS})
 

@@ -38,17 +38,7 @@ PREDEFINED = ("app", "ctx", "request", "g", "session", "url_for")
 _METHOD_RE = re.compile(r"[A-Z]{1,20}")
 
 
-class _OneLineErrors(click.Command):
-    """A command whose usage errors are one ``Error:`` line, without the usage text."""
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        try:
-            return super().parse_args(ctx, args)
-        except click.UsageError as exc:
-            raise DigwebsCliError(exc.format_message()) from None
-
-
-@click.command("shell", cls=_OneLineErrors)
+@click.command("shell")
 @click.version_option(package_name="digwebs", prog_name="digwebs")
 @click.option(
     "--app",
