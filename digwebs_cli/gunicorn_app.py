@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import errno
 import functools
+import io
 import mmap
 import os
+import re
 import signal
 import socket
 import sys
+import traceback
 import typing as t
 
 from digwebs_cli.blocking_drivers import blocking_driver_problems
 from digwebs_cli.errors import DigwebsCliError
+from digwebs_cli.logging_setup import ACCESS_FORMAT, LogFormatter, install_app_logging, use_color
 from digwebs_cli.serve_settings import Settings, gunicorn_options
 
 # --------------------------------------------------------------------------
@@ -87,6 +91,9 @@ def _post_fork(server: t.Any, worker: t.Any) -> None:
 
 
 def _post_worker_init(worker: t.Any) -> None:
+    # the app's `digwebs` logger in the same format as the server's lines
+    # (unless the app set up logging itself); after the app was imported
+    install_app_logging(sys.stderr)
     # Ctrl-C in a terminal signals the whole process group, workers included:
     # make SIGINT as graceful as SIGTERM (a second Ctrl-C makes the master quit
     # at once). gunicorn's default is to drop requests in flight.
@@ -101,11 +108,51 @@ def _gunicorn_classes() -> t.Any:
     from gunicorn.arbiter import Arbiter
     from gunicorn.errors import HaltServer
 
+    _count_sendfile_bytes()
+
     class DigwebsLogger(glogging.Logger):  # type: ignore[misc]
-        """gunicorn's logger without the start-up chatter: digwebs prints its own line."""
+        """gunicorn's logger in digwebs' format, without the start-up chatter.
+
+        Server and access lines are ``TIMESTAMP LEVEL SOURCE MESSAGE``
+        (:mod:`digwebs_cli.logging_setup`), coloured on a terminal only. An
+        access line gives the body bytes really sent, files sent with
+        ``sendfile`` included. digwebs prints its own start-up line.
+        """
 
         _KEEP_INFO = ("Worker reloading", "Autorestarting worker")
         _DROP_WARNING = ("Reloader is on",)
+
+        def setup(self, cfg: t.Any) -> None:
+            super().setup(cfg)
+            for log, source in ((self.error_log, "server"), (self.access_log, "access")):
+                for handler in log.handlers:
+                    if getattr(handler, "_gunicorn", False):
+                        stream = getattr(handler, "stream", None)
+                        handler.setFormatter(LogFormatter(source, color=use_color(stream)))
+
+        def access(self, resp: t.Any, req: t.Any, environ: t.Any, request_time: t.Any) -> None:
+            if not self.access_log_enabled:
+                return
+            try:
+                status = resp.status
+                if isinstance(status, str):
+                    status = status.split(None, 1)[0]
+                sent = getattr(resp, "sent", None)
+                method = environ.get("REQUEST_METHOD", "-")
+                target = environ.get("RAW_URI", environ.get("PATH_INFO", "-"))
+                request_line = f"{method} {target} {environ.get('SERVER_PROTOCOL', '-')}"
+                millis = request_time.total_seconds() * 1000.0
+                self.access_log.info(
+                    ACCESS_FORMAT,
+                    _printable(str(environ.get("REMOTE_ADDR", "-"))),
+                    _printable(request_line),
+                    status,
+                    "-" if sent is None else sent,
+                    f"{millis:.1f}",
+                    extra={"status_code": status},
+                )
+            except Exception:  # noqa: BLE001 - a log line must never break a request
+                self.error(traceback.format_exc())
 
         def info(self, msg: str, *args: t.Any, **kwargs: t.Any) -> None:
             if isinstance(msg, str) and msg.startswith(self._KEEP_INFO):
@@ -288,7 +335,60 @@ def _gunicorn_classes() -> t.Any:
                     f"the server stopped: {_exit_reason(code)} (see the log above)"
                 ) from None
 
+    DigwebsApplication.digwebs_logger_class = DigwebsLogger
     return DigwebsApplication
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(text: str) -> str:
+    """*text* with control characters as ``\\xNN``: a client's request line
+    must not move the cursor or colour the developer's terminal."""
+    if _CONTROL.search(text) is None:
+        return text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _count_sendfile_bytes() -> None:
+    """Make gunicorn count the bytes of a body it sends with ``sendfile``.
+
+    gunicorn's ``Response.write`` adds what it writes to ``resp.sent`` (the
+    access log's byte count), but ``Response.sendfile`` (a
+    ``wsgi.file_wrapper`` body: every static file, under the sync, gthread
+    and gevent workers alike) does not, so those lines said 0. Wrapped here
+    once per process; the size is the rest of the file from its offset,
+    capped at Content-Length, as gunicorn computes what it sends. A body
+    that must not be sent (HEAD, 204, 304) counts 0, as nothing is sent.
+    """
+    from gunicorn.http import wsgi
+
+    original = wsgi.Response.sendfile
+    if getattr(original, "_digwebs_counts", False):
+        return
+
+    @functools.wraps(original)
+    def sendfile(self: t.Any, respiter: t.Any) -> bool:
+        nbytes = _file_bytes(respiter, self.response_length)
+        done = bool(original(self, respiter))
+        if done and nbytes and not getattr(self, "_omits_body", False):
+            self.sent += nbytes
+        return done
+
+    sendfile._digwebs_counts = True  # type: ignore[attr-defined]
+    wsgi.Response.sendfile = sendfile
+
+
+def _file_bytes(respiter: t.Any, response_length: int | None) -> int:
+    """What gunicorn's sendfile will send of *respiter*'s file (0 if it cannot tell)."""
+    try:
+        fileno = respiter.filelike.fileno()
+        remaining = os.fstat(fileno).st_size - os.lseek(fileno, 0, os.SEEK_CUR)
+    except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+        return 0
+    if response_length is not None:
+        remaining = min(remaining, response_length)
+    return max(remaining, 0)
 
 
 def _exit_reason(code: t.Any) -> str:
