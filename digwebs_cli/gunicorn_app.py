@@ -20,6 +20,7 @@ import socket
 import sys
 import traceback
 import typing as t
+from pathlib import Path
 
 from digwebs_cli.blocking_drivers import blocking_driver_problems
 from digwebs_cli.errors import DigwebsCliError
@@ -260,6 +261,10 @@ def _gunicorn_classes() -> t.Any:
 
             settings = self.settings
             try:
+                if settings.reload:
+                    # a restarted worker forks from the master, whose .env is
+                    # the one read at start-up: read the file again
+                    refresh_env_file(settings.cwd, settings.env)
                 app = load_app(settings.app, settings.cwd)
             except DigwebsCliError as exc:
                 return self._load_failed(exc.format_message())
@@ -389,6 +394,27 @@ def _file_bytes(respiter: t.Any, response_length: int | None) -> int:
     if response_length is not None:
         remaining = min(remaining, response_length)
     return max(remaining, 0)
+
+
+def refresh_env_file(folder: Path, env: str) -> None:
+    """Read ``folder/.env`` again, as if for the first time, in this process.
+
+    The variables the previous read supplied are removed first, so a line
+    deleted from the file is gone and a changed one takes its new value; a
+    real environment variable still wins. ``DIGWEBS_ENV`` stays *env*: the
+    server's environment was chosen at start-up (``--env`` may have
+    overridden the file) and does not change on a reload. A line that does
+    not parse raises :class:`DigwebsCliError`, as at start-up.
+    """
+    from digwebs_cli.discovery import forget_env_files, load_env_file
+
+    for name in load_env_file(folder):
+        os.environ.pop(name, None)
+    forget_env_files()
+    try:
+        load_env_file(folder)
+    finally:
+        os.environ["DIGWEBS_ENV"] = env
 
 
 def _exit_reason(code: t.Any) -> str:

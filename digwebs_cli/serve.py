@@ -31,21 +31,36 @@ from digwebs_cli.discovery import check_module_exists
 from digwebs_cli.errors import DigwebsCliError
 from digwebs_cli.gunicorn_app import _gunicorn_classes, bind_socket
 from digwebs_cli.serve_checks import option_problems, run_check
-from digwebs_cli.serve_settings import ENV_PREFIX, ENVIRONMENTS, print_config, resolve_settings
+from digwebs_cli.serve_settings import (
+    ENV_PREFIX,
+    ENVIRONMENTS,
+    env_file_variables,
+    print_config,
+    resolve_settings,
+    variable_source,
+)
 
 # --------------------------------------------------------------------------
 # The command
 
 
-def _source_of(ctx: click.Context, name: str) -> str | None:
-    """Where option *name* came from: its flag, its environment variable, or None."""
+def _source_of(ctx: click.Context, name: str, from_env_file: t.Container[str]) -> str | None:
+    """Where option *name* came from: the flag used, its environment variable, or None.
+
+    For a flag pair the flag given (``--no-reload``, not ``--reload``); for a
+    variable the project's ``.env`` supplied, ``NAME (.env)``.
+    """
     source = ctx.get_parameter_source(name)
     param = next(p for p in ctx.command.params if p.name == name)
     if source is click.core.ParameterSource.COMMANDLINE:
+        secondary = getattr(param, "secondary_opts", None)
+        if secondary and ctx.params.get(name) is False:
+            return str(secondary[0])
         return str(param.opts[0])
     if source is click.core.ParameterSource.ENVIRONMENT:
         envvars = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())
-        return next((v for v in envvars if os.environ.get(v) is not None), envvars[0])
+        used = next((v for v in envvars if os.environ.get(v) is not None), envvars[0])
+        return variable_source(used, from_env_file)
     return None
 
 
@@ -85,7 +100,8 @@ def _option(flag: str, help_text: str, **kwargs: t.Any) -> t.Callable[..., t.Any
 )
 @_option(
     "--reload/--no-reload",
-    "Restart workers when Python files, views or config change.",
+    "Restart workers when Python files, views, config or .env change "
+    "[default: on in development, off in production].",
     default=None,
 )
 @_option(
@@ -137,8 +153,9 @@ def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
     check = params.pop("check")
     show_config = params.pop("print_config")
 
+    from_env_file = env_file_variables(cwd)
     env_value = params.pop("env")
-    env_source = _source_of(ctx, "env") or "default"
+    env_source = _source_of(ctx, "env", from_env_file) or "default"
     env = (env_value or "development").strip().lower()
     if env not in ENVIRONMENTS:
         raise DigwebsCliError(
@@ -148,7 +165,7 @@ def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
     cli_values: dict[str, t.Any] = {}
     cli_sources: dict[str, str] = {}
     for key, value in params.items():
-        source = _source_of(ctx, key)
+        source = _source_of(ctx, key, from_env_file)
         if source is None:
             continue
         cli_values[key] = value

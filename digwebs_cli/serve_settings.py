@@ -11,7 +11,14 @@ Settings, highest priority first:
 4. the ``[server]`` table of ``config/<env>.toml``, then of
    ``config/default.toml`` (keys: the option names with ``_``: ``port``,
    ``workers``, ``access_log``, ``warn_blocking``, ...);
-5. built-in defaults.
+5. built-in defaults, some of them the environment's: in development the
+   server reloads on changes and logs every request (and, under gevent,
+   warns about a blocked loop); in production it does none of that.
+
+A variable that came from the project's ``.env`` file (read by
+:func:`digwebs_cli.discovery.load_env_file` before the options are parsed;
+a real environment variable wins over it) counts where that variable
+would, and ``--print-config`` names it ``NAME (.env)``.
 
 Also what they translate to in gunicorn's terms, and ``--print-config``,
 which shows the result and where each value came from.
@@ -51,6 +58,24 @@ _WORKER_ALIASES = {
 }
 ENV_PREFIX = "DIGWEBS_SERVE_"
 CONFIG_ENV_PREFIX = "DIGWEBS_SERVER__"  # digwebs.config's override of [server] keys
+# settings whose built-in default depends on the environment
+_ENV_DEFAULTS = ("reload", "access_log", "warn_blocking")
+
+
+def env_file_variables(cwd: Path) -> dict[str, str]:
+    """The variables the project's ``.env`` supplied (not those a real variable overrode).
+
+    The file is read once per process (the ``digwebs`` group has usually
+    read it already, before the options were parsed).
+    """
+    from digwebs_cli.discovery import load_env_file
+
+    return load_env_file(cwd)
+
+
+def variable_source(name: str, from_env_file: t.Container[str]) -> str:
+    """How ``--print-config`` names environment variable *name*: ``NAME`` or ``NAME (.env)``."""
+    return f"{name} (.env)" if name in from_env_file else name
 
 
 @dataclasses.dataclass
@@ -204,7 +229,9 @@ _CONVERTERS: dict[str, t.Callable[[str, t.Any], t.Any]] = {
 _KEYS = tuple(_CONVERTERS)
 
 
-def read_server_config(cwd: Path, env: str) -> tuple[dict[str, t.Any], dict[str, str]]:
+def read_server_config(
+    cwd: Path, env: str, from_env_file: t.Container[str] = ()
+) -> tuple[dict[str, t.Any], dict[str, str]]:
     """The merged ``[server]`` tables of ``config/default.toml`` and ``config/<env>.toml``.
 
     Read with :mod:`tomllib` in the master process: the app is never imported
@@ -238,7 +265,7 @@ def read_server_config(cwd: Path, env: str) -> tuple[dict[str, t.Any], dict[str,
                 values[key] = tomllib.loads(f"v = {raw}")["v"]
             except tomllib.TOMLDecodeError:
                 values[key] = raw
-            sources[key] = name
+            sources[key] = variable_source(name, from_env_file)
     return values, sources
 
 
@@ -257,7 +284,8 @@ def resolve_settings(
     from digwebs_cli.discovery import ENV_VAR as APP_ENV_VAR
     from digwebs_cli.discovery import find_import_string
 
-    config_values, config_sources = read_server_config(cwd, env)
+    from_env_file = env_file_variables(cwd)
+    config_values, config_sources = read_server_config(cwd, env, from_env_file)
     merged: dict[str, t.Any] = {}
     sources: dict[str, str] = {"env": env_source}
     warnings: list[str] = []
@@ -288,13 +316,17 @@ def resolve_settings(
     env_app = bool(os.environ.get(APP_ENV_VAR, "").strip())
     if app_option is None or (from_config and env_app):  # DIGWEBS_APP beats the config
         app_option = None
-        sources["app"] = APP_ENV_VAR if env_app else "wsgiapp.py"
+        sources["app"] = variable_source(APP_ENV_VAR, from_env_file) if env_app else "wsgiapp.py"
     app = find_import_string(app_option, cwd)
 
     settings = Settings(cwd=cwd, env=env, app=app, sources=sources, warnings=warnings)
     for key, value in converted.items():
         setattr(settings, key, value)
     # defaults that depend on the environment and the worker model
+    if "reload" not in converted:
+        # development reloads on code, view, config and .env changes;
+        # production never does unless asked
+        settings.reload = env == "development"
     if "access_log" not in converted:
         settings.access_log = env == "development"
     if "warn_blocking" not in converted:
@@ -341,15 +373,19 @@ def gunicorn_options(settings: Settings) -> dict[str, t.Any]:
 def reload_patterns(root: Path) -> list[str]:
     """Files whose change restarts the workers, besides every imported module.
 
-    Python files of the project (top level and its package folders), views
-    and config. Folders that hold no project code (static files, virtual
-    environments, node_modules) are left out: the poller stats every file
-    every second.
+    Python files of the project (top level and its package folders), views,
+    config and ``.env`` (a restarted worker reads it again: see
+    :func:`digwebs_cli.gunicorn_app.refresh_env_file`). gunicorn expands the
+    glob patterns on every scan, so files created later are watched too
+    (from their first change on: a new file only sets its baseline).
+    Folders that hold no project code (static files, virtual environments,
+    node_modules) are left out: the poller stats every file every second.
     """
     patterns = [
         str(root / "*.py"),
         str(root / "config" / "*.toml"),
         str(root / "views" / "**" / "*"),
+        str(root / ".env"),
     ]
     skip = {"static", "views", "config", "node_modules", "__pycache__", "build", "dist", "tests"}
     try:
@@ -378,7 +414,10 @@ def print_config(settings: Settings) -> None:
             shown = int(value)
         if key == "warn_blocking":
             shown = f"{shown} ms" if value else "off"
-        click.echo(f"  {key:<17}{str(shown):<24}{settings.sources.get(key, 'default')}")
+        source = settings.sources.get(key, "default")
+        if source == "default" and key in _ENV_DEFAULTS:
+            source = f"default ({settings.env})"
+        click.echo(f"  {key:<17}{str(shown):<24}{source}")
     click.echo(f"  {'url':<17}{settings.url}")
     click.echo("gunicorn settings:")
     for key, value in gunicorn_options(settings).items():
