@@ -13,7 +13,7 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import results
+from . import error_pages, results
 from .config import load_config
 from .context import RequestContext, _cv_ctx, _cv_loading_app
 from .errors import BadRequest, HttpError, MethodNotAllowed, NotFound, RequestRedirect
@@ -516,10 +516,10 @@ class Digwebs:
         # same every time; build it from cached bytes instead of an exception.
         if (
             not self.error_handlers
-            and not results.prefers_json(ctx)
-            and results.error_template(self, 404) is None
+            and not error_pages.prefers_json(ctx)
+            and error_pages.error_template(self, 404) is None
         ):
-            return self.response_class._from_parts(results.NOT_FOUND_PAGE, 404, ())
+            return self.response_class._from_parts(error_pages.NOT_FOUND_PAGE, 404, ())
         return self.handle_http_error(ctx, NotFound())
 
     def make_response(self, rv: t.Any, ctx: RequestContext | None = None) -> Response:
@@ -545,7 +545,8 @@ class Digwebs:
         :func:`results.carry_over`.
         """
         prepared = ctx._response
-        resp = results.http_error_response(self, ctx, exc, self._find_error_handler(exc, exc.code))
+        handler = self._find_error_handler(exc, exc.code)
+        resp = error_pages.http_error_response(self, ctx, exc, handler)
         if prepared is not None and prepared is not resp:
             results.carry_over(prepared, resp)
         return resp
@@ -557,10 +558,10 @@ class Digwebs:
         handler = self._find_error_handler(exc, 500)
         if handler is not None:
             try:
-                return results.call_error_handler(self, ctx, handler, exc, 500)
+                return error_pages.call_error_handler(self, ctx, handler, exc, 500)
             except Exception as inner:  # the error page itself failed
                 self.logger.error("Error handler for 500 failed", exc_info=inner)
-        return results.internal_error_response(self, ctx, exc)
+        return error_pages.internal_error_response(self, ctx, exc)
 
     # -- templates, sessions, tests ------------------------------------------
 

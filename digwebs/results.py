@@ -2,20 +2,26 @@
 
 This is the tail of the hot path: :class:`Endpoint` calls the handler and
 converts its value, :func:`finish` hands status, headers and body to the
-server. Error pages live here too, since they are responses built from an
-exception instead of a return value.
+server. Error pages, responses built from an exception instead of a return
+value, are in :mod:`digwebs.error_pages`.
 """
 
 from __future__ import annotations
 
 import inspect
-import os
-import traceback
 import typing as t
-from html import escape
 
 from .context import _cv_ctx
-from .errors import APIError, HttpError, InternalServerError, NotFound, Redirect
+
+# Error pages moved to error_pages.py; their names stay importable from here.
+from .error_pages import NOT_FOUND_PAGE as NOT_FOUND_PAGE
+from .error_pages import call_error_handler as call_error_handler
+from .error_pages import debug_page as debug_page
+from .error_pages import error_template as error_template
+from .error_pages import http_error_response as http_error_response
+from .error_pages import internal_error_response as internal_error_response
+from .error_pages import prefers_json as prefers_json
+from .errors import HttpError
 from .response import _STATUS_LINES, Response, header_list, json_bytes, status_line
 
 if t.TYPE_CHECKING:
@@ -439,115 +445,3 @@ def _has_length(headers: list[tuple[str, str]]) -> bool:
     # An explicit Content-Length is kept, never doubled.
     return any(len(name) == 14 and name.lower() == "content-length" for name, _ in headers)
 
-
-def prefers_json(ctx: RequestContext) -> bool:
-    route = ctx.route
-    if route is not None and route.is_api:
-        return True
-    accept = ctx.request.environ.get("HTTP_ACCEPT", "")
-    return "application/json" in accept and "text/html" not in accept
-
-
-def call_error_handler(
-    app: Digwebs,
-    ctx: RequestContext,
-    handler: t.Callable[..., t.Any],
-    exc: BaseException,
-    code: int,
-) -> Response:
-    # A fresh response carrying the error's status: a handler that just
-    # returns a page keeps the status without writing (page, 404).
-    ctx._response = app.response_class(b"", code)
-    rv = handler(exc)
-    template = getattr(handler, "__digwebs_view__", None)
-    if template is not None:  # @app.errorhandler(404) with @view("...")
-        from .templating import view_result
-
-        rv = view_result(app, handler, template, rv)
-    resp = to_response(app, rv, ctx)
-    if isinstance(exc, HttpError):
-        for name, value in exc.headers.items():
-            resp.headers.setdefault(name, value)
-    return resp
-
-
-NOT_FOUND_PAGE = NotFound().get_body().encode()
-
-
-def error_template(app: Digwebs, code: int) -> str | None:
-    """``errors/<code>.html`` if the project has it, else None.
-
-    Looked up on disk every time in development (so a new page shows up at
-    once), and once per code in production.
-    """
-    cache: dict[int, str | None] = app.__dict__.setdefault("_error_templates", {})
-    if code in cache:
-        return cache[code]
-    name = f"errors/{code}.html"
-    found = name if os.path.isfile(os.path.join(app.template_folder, name)) else None
-    if not app.config.get("templates_auto_reload"):
-        cache[code] = found
-    return found
-
-
-def http_error_response(
-    app: Digwebs, ctx: RequestContext, exc: HttpError, handler: t.Callable[..., t.Any] | None
-) -> Response:
-    if handler is not None:
-        return call_error_handler(app, ctx, handler, exc, exc.code)
-    if isinstance(exc, APIError) or prefers_json(ctx):
-        return exc.get_response(as_json=True)
-    if not isinstance(exc, Redirect):
-        resp = _error_page(app, exc)
-        if resp is not None:
-            for name, value in exc.headers.items():
-                resp.headers[name] = value
-            return resp
-    return exc.get_response()
-
-
-def _error_page(app: Digwebs, error: HttpError) -> Response | None:
-    """The project's ``views/errors/<code>.html`` page for ``error``, if it has one."""
-    template = error_template(app, error.code)
-    if template is None:
-        return None
-    html = app.render_template(template, {"error": error, "code": error.code})
-    return app.response_class(html, error.code)
-
-
-def internal_error_response(app: Digwebs, ctx: RequestContext, exc: Exception) -> Response:
-    """The last resort: a 500 that never raises and never leaks in production."""
-    try:
-        if app.debug:
-            return app.response_class(debug_page(ctx, exc), 500)
-        error = InternalServerError()
-        if prefers_json(ctx):
-            return error.get_response(as_json=True)
-        return _error_page(app, error) or error.get_response()
-    except Exception as inner:
-        app.logger.error("Rendering the error page failed", exc_info=inner)
-        return app.response_class(b"<h1>Internal Server Error</h1>", 500)
-
-
-def debug_page(ctx: RequestContext, exc: BaseException) -> str:
-    """The development error page: exception, traceback, request line and headers."""
-    req = ctx.request
-    tb = "".join(traceback.format_exception(exc))
-    headers = "\n".join(
-        f"<tr><th>{escape(k)}</th><td>{escape(str(v))}</td></tr>" for k, v in req.headers.items()
-    )
-    title = f"{type(exc).__name__}: {exc}"
-    return (
-        "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
-        f"<title>{escape(title)}</title>"
-        "<style>body{font-family:sans-serif;margin:2em}pre{background:#f4f4f4;padding:1em;"
-        "overflow:auto}th{text-align:left;padding-right:1em}</style></head><body>\n"
-        f"<h1>{escape(title)}</h1>\n"
-        f"<p><code>{escape(req.method)} {escape(req.url)}</code></p>\n"
-        "<h2>Traceback</h2>\n"
-        f"<pre>{escape(tb)}</pre>\n"
-        "<h2>Request headers</h2>\n"
-        f"<table>{headers}</table>\n"
-        "<p>This page is shown because debug is on. It never appears in production.</p>\n"
-        "</body></html>\n"
-    )
