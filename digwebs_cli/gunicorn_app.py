@@ -20,6 +20,7 @@ import socket
 import sys
 import traceback
 import typing as t
+import warnings
 from pathlib import Path
 
 from digwebs_cli.blocking_drivers import blocking_driver_problems
@@ -250,9 +251,16 @@ def _gunicorn_classes() -> t.Any:
                 post_fork=_post_fork,
                 post_worker_init=_post_worker_init,
             )
-            for key, value in options.items():
-                if key in self.cfg.settings:  # e.g. control_socket_disable: gunicorn 25.1+
-                    self.cfg.set(key, value)
+            with warnings.catch_warnings():
+                # a reload pattern that matches nothing yet (no .env, no
+                # views folder) is on purpose: gunicorn expands it on every
+                # scan, so a file created later is watched
+                warnings.filterwarnings(
+                    "ignore", "Pattern .* currently matches no files", RuntimeWarning
+                )
+                for key, value in options.items():
+                    if key in self.cfg.settings:  # e.g. control_socket_disable: gunicorn 25.1+
+                        self.cfg.set(key, value)
 
         # -- in the worker ------------------------------------------------
 

@@ -385,7 +385,10 @@ def reload_patterns(root: Path) -> list[str]:
         str(root / "*.py"),
         str(root / "config" / "*.toml"),
         str(root / "views" / "**" / "*"),
-        str(root / ".env"),
+        # a glob, not the path: gunicorn refuses a plain file that does not
+        # exist (yet); ".en[v]" matches .env alone (not .env.example), and a
+        # pattern starting with "." may match a hidden file
+        str(root / ".en[v]"),
     ]
     skip = {"static", "views", "config", "node_modules", "__pycache__", "build", "dist", "tests"}
     try:

@@ -6,7 +6,9 @@ refresh called directly; the live reload test is in tests/e2e/test_serve_reload_
 
 from __future__ import annotations
 
+import glob
 import os
+import warnings
 
 import click.testing
 import pytest
@@ -96,9 +98,18 @@ def test_a_bad_value_from_dot_env_names_the_file(project):
     assert "Error: DIGWEBS_SERVE_PORT (.env) must be a whole number, not 'many'" in result.output
 
 
-def test_dot_env_is_watched(tmp_path):
+def test_dot_env_is_watched_even_before_it_exists(tmp_path):
+    from gunicorn.config import Config
+
     patterns = serve_settings.reload_patterns(tmp_path)
-    assert str(tmp_path / ".env") in patterns
+    cfg = Config()
+    with warnings.catch_warnings():  # (patterns that match nothing yet: on purpose)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        cfg.set("reload_extra_files", patterns)  # gunicorn refuses a missing plain file
+    (tmp_path / ".env.example").write_text("")
+    assert [f for p in patterns for f in glob.glob(p, recursive=True)] == []
+    (tmp_path / ".env").write_text("")
+    assert [f for p in patterns for f in glob.glob(p, recursive=True)] == [str(tmp_path / ".env")]
 
 
 def test_a_worker_reads_dot_env_again(project, monkeypatch):
