@@ -1,11 +1,11 @@
-"""Write a router's segment tree out as one Python function.
+"""The compiled matcher: a router's segment tree written out as one Python function.
 
-:meth:`Router.lookup <digwebs.routing.Router.lookup>` walks the tree with a
-generic loop: per path segment a dict lookup, a look at the dynamic
-children, a converter dispatch and a list append. Here the same first-branch
-walk is unrolled into nested ``if`` statements, with every segment compared
-against string constants and every parameter held in a local variable, so
-matching ``/hello/<name>/test`` is a split and three comparisons (falcon's
+The generic walk (:func:`.tree.walk`) pays per path segment a dict lookup,
+a loop over the dynamic children, a converter call, a list append and a
+recursive call. Here the first branch of that walk is unrolled into nested
+``if`` statements, with every segment compared against string constants
+and every parameter held in a local variable, so matching
+``/hello/<name>/test`` is a split and three comparisons (falcon's
 ``CompiledRouter`` does the same). For ``/hello/<name>/test`` the generated
 code reads::
 
@@ -22,10 +22,12 @@ code reads::
                             return rule, {'name': s2}
     return fallback(method, path, segs)
 
-Anything the unrolled walk does not settle (no match, another method, a
-trailing-slash redirect, a segment that two dynamic rules compete for, a
-float, uuid, path or mixed parameter, an int past Python's digit limit, a
-target that is not a path) goes to the generic walk, so answers are the
+A parameter of another converter (float, uuid, one of the user's, or text
+mixed with parameters such as ``<name>.json``) is one call of the
+converter in a ``try``. Anything the unrolled walk does not settle (no
+match, another method, a trailing-slash redirect, a segment that two
+dynamic rules compete for, a ``<path:...>``, a value its converter refuses,
+a target that is not a path) goes to the generic walk, so answers are the
 same as :meth:`Router.lookup`'s; only the common case is faster. The walk
 followed is the first branch of the generic depth-first search, which is
 why its answer, when it has one, is the search's.
@@ -35,7 +37,11 @@ from __future__ import annotations
 
 import typing as t
 
-from .routing import _KIND_INT, _KIND_STRING, Router, Rule, _Node
+from .tree import _KIND_INT, _KIND_STRING, _Node, _Segment
+
+if t.TYPE_CHECKING:
+    from .router import Router
+    from .rules import Rule
 
 Lookup = t.Callable[[str, str], "tuple[Rule, dict[str, t.Any]] | None"]
 
@@ -64,7 +70,7 @@ class _Writer:
         ]
         self.namespace: dict[str, t.Any] = {
             "static_get": router._static.get,
-            "fallback": router._lookup_segments,
+            "fallback": router._search,
         }
         self._ends: dict[int, frozenset[int]] = {}
 
@@ -176,7 +182,8 @@ class _Writer:
             keyword = "elif"
         if dynamic is None:
             return
-        kind, child = dynamic
+        step, child = dynamic
+        kind = step.kind
         # A static child of the same text wins, as in the generic walk: the
         # dynamic branch is an elif after the comparisons.
         if kind == _KIND_INT:
@@ -188,9 +195,29 @@ class _Writer:
             self.emit(indent + 1, "except ValueError:")
             self.emit(indent + 2, "return fallback(method, path, segs)")
             self.node(child, i + 1, [*values, f"v{i}"], indent + 1, length)
-        else:
+        elif kind == _KIND_STRING:
             self.emit(indent, f"{keyword} {segment}:")
             self.node(child, i + 1, [*values, segment], indent + 1, length)
+        else:
+            # Any other converter: one call; a value it refuses is left to
+            # the fallback, which tries the other alternatives.
+            if keyword == "elif":
+                self.emit(indent, "else:")
+                indent += 1
+            convert = self.constant("C", step.convert)
+            # A step of several parameters (text mixed with parameters)
+            # gives a tuple of their values: unpacked, one local each.
+            if step.regex is None:
+                names = [f"v{i}"]
+                target = names[0]
+            else:
+                names = [f"v{i}_{k}" for k in range(len(step.converters))]
+                target = ", ".join(names) + ","
+            self.emit(indent, "try:")
+            self.emit(indent + 1, f"{target} = {convert}({segment})")
+            self.emit(indent, "except ValueError:")
+            self.emit(indent + 1, "return fallback(method, path, segs)")
+            self.node(child, i + 1, [*values, *names], indent, length)
 
     def bisect(
         self,
@@ -212,14 +239,19 @@ class _Writer:
         self.bisect(children, mid, hi, i, values, indent + 1, length)
 
 
-def _inlined_dynamic(node: _Node) -> tuple[int, _Node] | None:
-    """The dynamic child the unrolled walk follows, if it can follow one."""
+def _inlined_dynamic(node: _Node) -> tuple[_Segment, _Node] | None:
+    """The dynamic child the unrolled walk follows, if it can follow one.
+
+    Only a node's only dynamic child, and not a ``<path:...>`` (whose match
+    depends on the rest of the path): with several, the order they are tried
+    in and backtracking between them are the generic walk's.
+    """
     if len(node.dynamic) != 1:
         return None
     segment, child = node.dynamic[0]
-    if segment.kind != _KIND_STRING and segment.kind != _KIND_INT:
+    if segment.greedy:
         return None
-    return segment.kind, child
+    return segment, child
 
 
 def compile_lookup(router: Router) -> Lookup:
