@@ -21,7 +21,7 @@ from .error_pages import error_template as error_template
 from .error_pages import http_error_response as http_error_response
 from .error_pages import internal_error_response as internal_error_response
 from .error_pages import prefers_json as prefers_json
-from .errors import HttpError
+from .errors import HttpError, Redirect
 from .response import _STATUS_LINES, Response, header_list, json_bytes, status_line
 
 if t.TYPE_CHECKING:
@@ -193,8 +193,13 @@ class Endpoint:
         return to_response(self.app, result, ctx)
 
     def _to_json(self, rv: t.Any, ctx: RequestContext) -> Response:
-        if isinstance(rv, Response | HttpError):
+        if isinstance(rv, Response):
             return to_response(self.app, rv, ctx)
+        if isinstance(rv, HttpError):  # returned, not raised: still JSON under @api
+            resp = rv.get_response(as_json=not isinstance(rv, Redirect))
+            if ctx._response is not None:
+                carry_over(ctx._response, resp)
+            return resp
         status = headers = None
         if type(rv) is tuple:
             rv, status, headers = _split_tuple(rv)

@@ -303,3 +303,20 @@ def test_the_test_client_sends_back_the_cookie_value_it_was_given(app, client, v
     app.add_route("/get", lambda: request.cookies.get("m", "<missing>"), name="get")
     client.get("/set")
     assert client.get("/get").text == value
+
+
+def test_an_api_handler_that_returns_an_error_answers_json(app, client):
+    from digwebs import api
+    from digwebs.errors import NotFound
+
+    def missing():
+        response.set_cookie("seen", "1")
+        return NotFound("no such item")
+
+    app.add_route("/api/items/<int:i>", api(lambda i: missing()), name="item")
+    app.add_route("/api/go", api(lambda: redirect("/api/items/1")), name="go")
+    r = client.get("/api/items/1")
+    assert r.status_code == 404 and r.headers["Content-Type"].startswith("application/json")
+    assert r.json["message"] and any(c.startswith("seen=1") for c in _cookies(r))
+    r = client.get("/api/go", follow_redirects=False)
+    assert r.status_code == 302 and r.headers["Location"] == "/api/items/1"
