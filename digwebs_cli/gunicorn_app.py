@@ -233,6 +233,7 @@ def _gunicorn_classes() -> t.Any:
             self.settings = settings
             self.listener = listener
             self.digwebs_warn_blocking_ms = settings.warn_blocking
+            self.digwebs_header_timeout = settings.header_timeout
             # a worker that fails to import the app writes why here (the master reads it)
             self._error_r, self._error_w = os.pipe()
             os.set_blocking(self._error_r, False)

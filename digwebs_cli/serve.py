@@ -99,6 +99,12 @@ def _option(flag: str, help_text: str, **kwargs: t.Any) -> t.Callable[..., t.Any
     metavar="S",
 )
 @_option(
+    "--header-timeout",
+    "Seconds a client has to send its request line and headers, then 408 "
+    "(threads, sync) [default: 10].",
+    metavar="S",
+)
+@_option(
     "--reload/--no-reload",
     "Restart workers when Python files, views, config or .env change "
     "[default: on in development, off in production].",
@@ -134,7 +140,8 @@ def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
     \b
     Worker models:
       sync     one request at a time per process (--processes N)
-      threads  --threads N requests at a time per process (gunicorn gthread)
+      threads  --threads N requests at a time per process (gunicorn gthread;
+               request heads are read off the threads, so slow clients hold none)
       gevent   --connections N requests at a time in one process; the app is
                imported after gevent has patched the standard library
 

@@ -45,9 +45,12 @@ ENVIRONMENTS = ("development", "production")
 WORKER_MODELS = ("sync", "threads", "gevent")
 WORKER_CLASSES = {
     "sync": "sync",
-    "threads": "gthread",
+    "threads": "digwebs_cli.workers.DigwebsThreadWorker",
     "gevent": "digwebs_cli._gevent_support.DigwebsGeventWorker",
 }
+# digwebs' subclasses of a gunicorn worker, shown by --print-config under the
+# stock name first
+_SUBCLASSED = {"digwebs_cli.workers.DigwebsThreadWorker": "gthread"}
 _WORKER_ALIASES = {
     "gthread": "threads",
     "thread": "threads",
@@ -94,6 +97,8 @@ class Settings:
     timeout: float = 30.0
     graceful_timeout: float = 30.0
     keepalive: float = 2.0
+    # seconds a client has to send its whole request head (threads, sync)
+    header_timeout: float = 10.0
     reload: bool = False
     access_log: bool = True
     warn_blocking: float = 0.0  # milliseconds, 0 = off
@@ -221,6 +226,7 @@ _CONVERTERS: dict[str, t.Callable[[str, t.Any], t.Any]] = {
     "timeout": _to_float,
     "graceful_timeout": _to_float,
     "keepalive": _to_float,
+    "header_timeout": lambda lbl, v: max(_to_float(lbl, v), 0.1),
     "reload": _to_bool,
     "access_log": _to_bool,
     "warn_blocking": _to_warn_blocking,
@@ -426,6 +432,9 @@ def print_config(settings: Settings) -> None:
     for key, value in gunicorn_options(settings).items():
         if key == "reload_extra_files":
             value = f"{len(value)} patterns" if value else "[]"
+        if key == "worker_class" and value in _SUBCLASSED:
+            # what it is, then digwebs' subclass of it
+            value = f"{_SUBCLASSED[value]} ({value})"
         click.echo(f"  {key:<24}{value}")
     for text in settings.warnings:
         click.echo(f"warning: {text}")
