@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextvars
 import functools
+import operator
 import typing as t
 
 from .local import _PROXY_OWN, LocalProxy
@@ -203,8 +204,9 @@ def _context_attr_proxy(attr: str, cls: type | None = None) -> t.Any:
     of context locals in handlers. Each proxy gets its own class. When the
     class of the proxied object is known (``request``, ``response``), every
     public attribute of that class gets a property on the proxy that reads
-    ``ctx.<attr>.<name>`` in one small frame, and only other names take the
-    ``__getattr__`` fallback. Otherwise (``g``, whose attributes are the
+    ``ctx.<attr>.<name>`` with one :func:`operator.attrgetter` call, and only
+    other names take the ``__getattr__`` fallback (an AttributeError inside
+    the normal lookup first). Otherwise (``g``, whose attributes are the
     user's) ``__getattribute__`` forwards every name, with the attribute
     name and the context lookup bound as closure constants.
     """
@@ -244,18 +246,22 @@ def _context_attr_proxy(attr: str, cls: type | None = None) -> t.Any:
 
 
 def _attribute_getter(attr: str, name: str) -> t.Callable[[t.Any], t.Any]:
-    # Written out as source so that ``c.request.headers`` is two plain
-    # attribute loads rather than two getattr() calls with string arguments.
-    source = (
-        f"def get_{name}(self):\n"
-        f"    c = get_ctx(None)\n"
-        f"    if c is None:\n"
-        f"        raise unbound({name!r})\n"
-        f"    return c.{attr}.{name}\n"
-    )
-    namespace: dict[str, t.Any] = {"get_ctx": _cv_ctx.get, "unbound": _unbound}
-    exec(source, namespace)
-    return t.cast("t.Callable[[t.Any], t.Any]", namespace[f"get_{name}"])
+    """The getter of the proxy property ``name``: ``ctx.<attr>.<name>`` of the current context."""
+    get_ctx = _cv_ctx.get
+    read = operator.attrgetter(f"{attr}.{name}")
+
+    def get(self: t.Any) -> t.Any:
+        # try, not get_ctx(None) and a test: no argument to pass, and free
+        # when it does not raise. Only the lookup is inside: a KeyError of
+        # the attribute itself is a LookupError too.
+        try:
+            c = get_ctx()
+        except LookupError:
+            raise _unbound(name) from None
+        return read(c)
+
+    get.__name__ = get.__qualname__ = f"get_{name}"
+    return get
 
 
 ctx: RequestContext = LocalProxy(_cv_ctx, unbound_message=_NO_REQUEST)  # type: ignore[assignment]

@@ -73,6 +73,31 @@ def test_request_and_response_proxies_cover_their_class_and_forward_the_rest(app
             request.no_such_attribute  # noqa: B018
 
 
+def test_every_proxy_property_gives_what_the_plain_path_gives(app):
+    # PERF: the proxy properties are a shortcut for reading the attribute
+    # on ctx.request / ctx.response: each must give the same object, and
+    # each is an ordinary closure defined in context.py (no generated source).
+    source = sys.modules["digwebs.context"].__file__
+    with app.test_request_context("/x?a=1", headers={"X-Id": "7"}):
+        for proxy, plain in ((request, ctx.request), (response, ctx.response)):
+            for name, prop in vars(type(proxy)).items():
+                if not isinstance(prop, property):
+                    continue
+                assert prop.fget.__code__.co_filename == source, name
+                try:
+                    expected = getattr(plain, name)
+                except Exception as exc:  # noqa: BLE001
+                    with pytest.raises(type(exc)):
+                        getattr(proxy, name)
+                    continue
+                got = getattr(proxy, name)
+                assert got is expected or got == expected, name
+    for name in ("path", "headers", "environ", "status_code", "set_cookie"):
+        proxy = request if hasattr(Request, name) or name == "environ" else response
+        with pytest.raises(RuntimeError, match="test_request_context"):
+            getattr(proxy, name)
+
+
 def test_g_lives_exactly_as_long_as_the_request(app, client):
     @app.get("/")
     def index():
