@@ -101,7 +101,7 @@ def _option(flag: str, help_text: str, **kwargs: t.Any) -> t.Callable[..., t.Any
 @_option(
     "--header-timeout",
     "Seconds a client has to send its request line and headers, then 408 "
-    "(threads, sync) [default: 10].",
+    "(--workers threads) [default: 10].",
     metavar="S",
 )
 @_option(

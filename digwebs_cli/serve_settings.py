@@ -97,7 +97,7 @@ class Settings:
     timeout: float = 30.0
     graceful_timeout: float = 30.0
     keepalive: float = 2.0
-    # seconds a client has to send its whole request head (threads, sync)
+    # seconds a client has to send its whole request head (--workers threads)
     header_timeout: float = 10.0
     reload: bool = False
     access_log: bool = True

@@ -42,7 +42,9 @@ def test_slow_headers_do_not_hold_worker_threads(threads, project, start_server)
     """Ten connections trickling their headers while three normal requests come in:
     each normal one is answered within 1 s (before, 0 of 3 within 3 s)."""
     server = start_server(
-        ["--workers", "threads", "--threads", str(threads), "--processes", "1"], project
+        # --no-reload: an edit elsewhere in the checkout must not restart the worker here
+        ["--workers", "threads", "--threads", str(threads), "--processes", "1", "--no-reload"],
+        project,
     )
     server.wait_ready("/probe/version")
     stop = threading.Event()
@@ -60,7 +62,7 @@ def test_slow_headers_do_not_hold_worker_threads(threads, project, start_server)
             try:
                 status, _, body = server.get("/probe/version", timeout=1.0)
             except OSError as exc:
-                pytest.fail(f"a normal request failed behind slow clients: {exc!r}")
+                pytest.fail(f"a normal request failed behind slow clients: {exc!r}\n{server.log()}")
             elapsed = time.monotonic() - start
             assert (status, body) == (200, b"v1")
             assert elapsed < 1.0, f"a normal request waited {elapsed:.2f} s"
@@ -75,7 +77,8 @@ def test_a_head_that_never_completes_is_answered_408(project, start_server):
     """A client whose request head has not arrived within the header timeout is dropped,
     with a 408 if it sent anything; an idle new connection is closed without one."""
     server = start_server(
-        ["--workers", "threads", "--processes", "1", "--header-timeout", "1"], project
+        ["--workers", "threads", "--processes", "1", "--header-timeout", "1", "--no-reload"],
+        project,
     )
     server.wait_ready("/probe/version")
     with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
