@@ -13,12 +13,21 @@ import typing as t
 from urllib.parse import quote
 
 from .cookies import parse_cookie_header as parse_cookie_header  # re-exported
-from .datastructures import EnvironHeaders, FileStorage, MultiDict, parse_qs
+from .datastructures import (
+    EnvironHeaders,
+    FileStorage,
+    MultiDict,
+    _parse_urlencoded_bytes,
+    parse_qs,
+)
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 
 __all__ = ["Request"]
 
 _DEFAULT_MAX_CONTENT_LENGTH = 16 * 1024 * 1024
+# Form charsets for which an ASCII body needs no decoding (its text is its bytes).
+_ASCII_CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1"})
+_NO_OPTIONS: dict[str, str] = {}
 
 T = t.TypeVar("T")
 
@@ -361,19 +370,33 @@ class Request:
         return value
 
     def _parse_form(self) -> tuple[MultiDict, MultiDict]:
+        if self.environ.get("CONTENT_TYPE") == "application/x-www-form-urlencoded":
+            # PERF: what browsers send, with nothing to parse in it.
+            return self._parse_urlencoded(_NO_OPTIONS), _new_dict(MultiDict)
         mimetype, options = self._content_type
         if mimetype == "application/x-www-form-urlencoded":
-            charset = options.get("charset", "utf-8")
-            try:
-                text = self.body.decode(charset)
-            except LookupError:
-                raise BadRequest(f"The form body names an unknown charset {charset!r}.") from None
-            except UnicodeDecodeError:
-                raise BadRequest(f"The form body is not valid {charset.upper()}.") from None
-            return parse_qs(text), MultiDict()
+            return self._parse_urlencoded(options), _new_dict(MultiDict)
         if mimetype == "multipart/form-data":
             return self._parse_multipart(options)
         return MultiDict(), MultiDict()
+
+    def _parse_urlencoded(self, options: dict[str, str]) -> MultiDict:
+        body = self.body
+        charset = options.get("charset")
+        # PERF: an ASCII body (what browsers send) is valid UTF-8 and in every
+        # charset Python knows as ASCII-compatible; decoding it to text only to
+        # encode it again for the escape decoder would be wasted work.
+        if body.isascii() and (charset is None or charset.lower() in _ASCII_CHARSETS):
+            fast = _parse_urlencoded_bytes(body)
+            return parse_qs(body.decode("ascii")) if fast is None else fast
+        charset = charset or "utf-8"
+        try:
+            text = body.decode(charset)
+        except LookupError:
+            raise BadRequest(f"The form body names an unknown charset {charset!r}.") from None
+        except UnicodeDecodeError:
+            raise BadRequest(f"The form body is not valid {charset.upper()}.") from None
+        return parse_qs(text)
 
     def _parse_multipart(self, options: dict[str, str]) -> tuple[MultiDict, MultiDict]:
         import multipart

@@ -346,9 +346,16 @@ query_pieces = st.sampled_from(
         "a", "b", "key", "=", "&", "&&", "+", ";", "%", "%2", "%zz", "%41", "%2B", "%26",
         "%3D", "%e9", "%C3%A9", "%C3", "%FF", "%ff%fe", "%E2%82%AC", "\u00e9", "\u20ac",
         "\U0001f600", " ", "%20", "%00", "x=1", "=v", "k=", "%%",
+        # What a decoder built on binascii.a2b_qp (``=XX`` escapes, ``=`` +
+        # newline as a soft line break, ``_`` in headers) could get wrong, and
+        # the control characters such a decoder might use as separators.
+        "%25", "%3d", "%5F", "_", "%0A", "%0D", "\n", "\r", "\r\n", "%\n", "%\r",
+        "\x00", "\x01", "%01", "%7e", "%4", "%g1",
     ]
 )  # fmt: skip
 query_texts = st.lists(query_pieces, max_size=12).map("".join)
+# Character by character: escapes cut anywhere, every separator next to every other.
+query_chars = st.text(alphabet="%&=+ab3DdFfe9C_\r\n\x00\x01\u00e9", max_size=24)
 
 
 def wsgi_str(text: str) -> str:
@@ -368,8 +375,17 @@ def test_query_parsing_matches_werkzeug(qs):
     assert list(parse_qs(qs).lists()) == expected
 
 
+@settings(max_examples=400, deadline=None)
+@given(query_chars)
+def test_query_parsing_matches_werkzeug_char_by_char(qs):
+    environ = EnvironBuilder().get_environ()
+    environ["QUERY_STRING"] = wsgi_str(qs)
+    expected = list(WRequest(environ).args.lists())
+    assert list(parse_qs(qs).lists()) == expected
+
+
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(query_texts, st.sampled_from(["POST", "PUT", "PATCH"]))
+@given(query_texts | query_chars, st.sampled_from(["POST", "PUT", "PATCH"]))
 def test_urlencoded_form_matches_werkzeug(body_text, method):
     def environ():
         # A new builder each time: the environs would share one input stream.
