@@ -88,46 +88,28 @@ def header_list(headers: t.Any, content_type: str) -> tuple[list[tuple[str, str]
     raises ValueError naming the header, whichever path the headers take.
     """
     if type(headers) is dict:
-        # PERF: a handler returns the same names every time; the second time
-        # a function written for those names builds the list.
-        build = _DICT_BUILDERS.get(tuple(headers))
+        # PERF: a handler returns the same names every time; once the
+        # checked loop has accepted a dict of some names, a function written
+        # for those names builds the list (tests/test_header_list.py
+        # compares the two).
+        names = tuple(headers)
+        build = _DICT_BUILDERS.get(names)
         if build is not None:
             try:
                 built = build(headers, content_type)
-            except TypeError:  # a value that is not a str: the loops convert it
+            except (TypeError, AttributeError):
+                # A value that is not a str (the function is written for
+                # str values: 7 + 7 is an int, without isascii): the checked
+                # loop converts it.
                 built = None
             if built is not None:
                 return built  # type: ignore[no-any-return]
-    headers_out = [("Content-Type", content_type)]
+        elif headers and names not in _DICT_BUILDERS and len(_DICT_BUILDERS) < 256:
+            built = _checked_header_list(headers, content_type)  # checks the names
+            _DICT_BUILDERS[names] = _dict_builder(names)
+            return built
     if not headers:
-        return headers_out, True
-    # PERF: the loop below handles names seen before whose values are
-    # printable ASCII strings (no control characters), in as few steps as Python allows;
-    # anything else starts over in _checked_header_list.
-    append, kind_of, ordinary = headers_out.append, _CHECKED_NAMES.get, _ORDINARY
-    if type(headers) is dict or hasattr(headers, "items"):
-        pairs = headers.items()
-    else:  # pairs, kept in a list: the checked path may have to read them again
-        pairs = headers = headers if type(headers) is list else list(headers)
-    try:
-        for name, value in pairs:
-            kind = kind_of(name)
-            # AttributeError for a value that is not a str. isprintable alone
-            # would pass non-latin-1 letters ("\u0436"): the checked loop refuses them.
-            if value.isascii() and value.isprintable():
-                if kind is ordinary:
-                    append((name, value))
-                    continue
-                if kind is _CONTENT_TYPE:
-                    headers_out[0] = ("Content-Type", value)
-                    continue
-            break
-        else:
-            if type(headers) is dict and len(_DICT_BUILDERS) < 256:
-                _DICT_BUILDERS[tuple(headers)] = _dict_builder(tuple(headers))
-            return headers_out, True
-    except AttributeError:
-        pass
+        return [("Content-Type", content_type)], True
     return _checked_header_list(headers, content_type)
 
 
@@ -142,7 +124,9 @@ def _dict_builder(names: tuple[str, ...]) -> t.Any:
 
     It returns what :func:`header_list` returns, or ``None`` when a value is
     not printable ASCII (controls, tabs, latin-1: the checked loop decides); a value that is
-    not a str raises TypeError. The names were checked by the loop already.
+    not a str raises TypeError. The names were checked by the checked loop
+    already (a name it has not filed in ``_CHECKED_NAMES``, which is full,
+    gives ``None``).
     """
     kinds = [_CHECKED_NAMES.get(name) for name in names]
     if kinds.count(_CONTENT_TYPE) > 1 or any(k not in (_ORDINARY, _CONTENT_TYPE) for k in kinds):
@@ -169,6 +153,7 @@ def _dict_builder(names: tuple[str, ...]) -> t.Any:
 def _checked_header_list(
     headers: t.Any, content_type: str
 ) -> tuple[list[tuple[str, str]], bool]:
+    """:func:`header_list` the plain way: every name and value checked, values made str."""
     headers_out = [("Content-Type", content_type)]
     no_length = True
     pairs = headers.items() if hasattr(headers, "items") else headers

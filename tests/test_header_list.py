@@ -61,3 +61,40 @@ def test_content_length_is_reported() -> None:
         pairs, no_length = header_list({"Content-Length": "3", "X-A": "a"}, "text/html")
         assert no_length is False
         assert ("Content-Length", "3") in pairs
+
+
+@pytest.mark.parametrize("names", [("X-N",), ("X-A", "X-B"), ("Content-Type", "X-N")])
+def test_a_value_that_stops_being_a_str_takes_the_checked_path(names: tuple[str, ...]) -> None:
+    # The function written for a dict's names assumes str values; the
+    # handler that returned strings may return an int the next time.
+    for _ in range(3):
+        header_list(dict.fromkeys(names, "7"), "text/html")
+    for value in (7, 1.5, None):
+        headers = dict.fromkeys(names, value)
+        assert header_list(headers, "text/html") == _checked_header_list(headers, "text/html")
+
+
+def test_pairs_and_new_dict_shapes_take_the_checked_loop_once_learned_shapes_the_builder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # PERF: the only shortcut left is the function written per dict shape.
+    import sys
+
+    module = sys.modules["digwebs.response"]
+    calls: list[t.Any] = []
+    checked = module._checked_header_list
+
+    def spy(headers: t.Any, content_type: str) -> t.Any:
+        calls.append(headers)
+        return checked(headers, content_type)
+
+    monkeypatch.setattr(module, "_checked_header_list", spy)
+    shape = {"X-Shape-Test-1": "a", "X-Shape-Test-2": "b"}
+    assert header_list(dict(shape), "text/html") == checked(shape, "text/html")
+    assert len(calls) == 1  # a new shape: checked, and its builder written
+    for _ in range(3):
+        assert header_list(dict(shape), "text/html") == checked(shape, "text/html")
+    assert len(calls) == 1  # then the builder
+    pairs = [("X-A", "1"), ("X-B", "2")]
+    assert header_list(pairs, "text/html") == checked(pairs, "text/html")
+    assert len(calls) == 2
