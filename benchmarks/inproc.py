@@ -93,6 +93,11 @@ def make_environ(method: str, path: str, query: str = "", body: bytes = b"",
     return env
 
 
+def wsgi_str(text: str) -> str:
+    """A path as a WSGI server hands it over: its UTF-8 bytes as latin-1."""
+    return text.encode("utf-8").decode("latin-1")
+
+
 class VerifyError(AssertionError):
     pass
 
@@ -176,6 +181,9 @@ class Case:
     verify: Callable
     target: float | None = None     # digwebs ratio target (None: informational row)
     anchors: tuple | None = None    # issue's (falcon, bottle, flask) ratios, for reference
+    # Untimed requests on which raw and digwebs must give the same answer (the
+    # row's own request always is one): they keep the raw app's shortcuts honest.
+    variants: list[tuple[dict, bytes]] = field(default_factory=list)
 
 
 @dataclass
@@ -188,10 +196,13 @@ class Scenario:
 def make_scenarios() -> dict[str, Scenario]:
     sc: dict[str, Scenario] = {}
 
+    hello_path = f"/hello/{_apps.HELLO_ACCOUNT}/test"
     sc["hello"] = Scenario("hello", lambda a, c: a.hello(), [Case(
-        "hello",
-        make_environ("GET", f"/hello/{_apps.HELLO_ACCOUNT}/test", f"limit={_apps.HELLO_LIMIT}"),
-        b"", verify_hello, 3.5, (4.6, 17, 65))])
+        "hello", make_environ("GET", hello_path, f"limit={_apps.HELLO_LIMIT}"),
+        b"", verify_hello, 3.5, (4.6, 17, 65),
+        [(make_environ("GET", hello_path, q), b"") for q in (
+            "", "limit=5&limit=6", "x=1&limit=2", "limit", "limits=3&limit=4", "%6Cimit=7",
+            "limit=%35+", "a+b=1&limit=8", "limit=%zz")])])
 
     for n in (100, 1000):
         hits = _apps.route_hits(n)
@@ -200,14 +211,19 @@ def make_scenarios() -> dict[str, Scenario]:
         big = n == 1000
         sc[f"routes{n}"] = Scenario(f"routes{n}", (lambda n: lambda a, c: a.routes(n))(n), [
             Case(f"routes{n} last", make_environ("GET", last_path), b"",
-                 verify_text(last_body), 2.0 if big else None, (2.5, 28, 27) if big else None),
+                 verify_text(last_body), 2.0 if big else None, (2.5, 28, 27) if big else None,
+                 [(make_environ("GET", wsgi_str(last_path.replace(a, b))), b"")
+                  for a, b in (("/42/", "/\u00b2/"), ("/42/", "/4\u0663/"), ("/42/", "/-1/"),
+                               ("/42/", "/007/"), ("/42/", "//"), ("octocat", "\u00e9t\u00e9"))]),
             Case(f"routes{n} static", make_environ("GET", static_path), b"",
                  verify_text(static_body), 4.0 if big else None, (6.0, 11, 58) if big else None),
         ])
 
     sc["json"] = Scenario("json", lambda a, c: a.json(), [Case(
         "json", make_environ("GET", f"/api/items/{_apps.JSON_ITEM_ID}"), b"",
-        verify_json, 2.0, (2.3, 3.5, 15))])
+        verify_json, 2.0, (2.3, 3.5, 15),
+        [(make_environ("GET", wsgi_str(f"/api/items/{v}")), b"")
+         for v in ("\u00b2", "7", "x", "")])])
 
     sc["template"] = Scenario("template", lambda a, c: a.template(c["views"]), [Case(
         "template", make_environ("GET", "/page"), b"", verify_template, 1.05, (1.02, 1.07, 1.49))])
@@ -217,9 +233,14 @@ def make_scenarios() -> dict[str, Scenario]:
         (15, 42, 124))])
 
     form_ct = "application/x-www-form-urlencoded"
+    form_variants = [b"a=1&a=2&b=3&b=4", b"%61=1&b=2&a=3", b"b=x&&a=y", b"a&b=1",
+                     b"a=%zz&b=%FF+%C3%A9", b"a=%2B+%25&b=x%3D%26%0A", b"a=k=v&b==",
+                     b"a=%&b=%%41", b"a=\xc3\xa9&b=1", b"a=\xff&b=1", b"a+b=1&a=2&b=3"]
     sc["form_post"] = Scenario("form_post", lambda a, c: a.form_post(), [Case(
         "form_post", make_environ("POST", "/form", body=_apps.FORM_BODY, content_type=form_ct),
-        _apps.FORM_BODY, verify_text(_apps.FORM_EXPECTED), 2.0, (1.4, 6.8, 21))])
+        _apps.FORM_BODY, verify_text(_apps.FORM_EXPECTED), 2.0, (1.4, 6.8, 21),
+        [(make_environ("POST", "/form", body=b, content_type=form_ct), b)
+         for b in form_variants])])
     return sc
 
 
@@ -248,6 +269,35 @@ def call_once(app, base_env: dict, body: bytes):
     if "status" not in rec:
         raise VerifyError("start_response was never called")
     return rec["status"], list(rec["headers"]), b"".join(written) + b"".join(chunks)
+
+
+# Headers whose values raw and digwebs must agree on (others, such as
+# Content-Type parameters or a framework's own headers, may differ).
+_COMPARED_HEADERS = ("X-Account", "X-Limit")
+
+
+def _answer(app, environ: dict, body: bytes):
+    status, headers, out = call_once(app, environ, body)
+    code = status.split(" ", 1)[0]
+    if not code.startswith("2"):
+        return code, {}, b""  # error pages differ between frameworks; the code must not
+    picked = {h: _header(headers, h) for h in _COMPARED_HEADERS}
+    ctype = (_header(headers, "Content-Type") or "").split(";", 1)[0]
+    if ctype == "application/json":
+        return code, picked, json.loads(out)
+    return code, picked, out
+
+
+def compare_with_raw(raw_app, dig_app, case: Case) -> None:
+    """Raise VerifyError unless raw and digwebs answer the row's request and
+    each of its variants alike (status code; for a 2xx, body and the
+    compared headers; JSON bodies compared as data)."""
+    for environ, body in [(case.environ, case.body), *case.variants]:
+        ours, theirs = _answer(raw_app, environ, body), _answer(dig_app, environ, body)
+        if ours != theirs:
+            what = environ.get("QUERY_STRING") or body or environ["PATH_INFO"]
+            raise VerifyError(f"on {what!r}: raw answers {repr(ours)[:200]}, "
+                              f"digwebs {repr(theirs)[:200]}")
 
 
 CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.thread_time_ns}
@@ -526,6 +576,17 @@ def main(argv: list[str] | None = None) -> int:
                         r.update(status="FAILED", detail=f"verify: {type(exc).__name__}: {exc}")
                         if os.environ.get("BENCH_TRACEBACK"):
                             traceback.print_exc()
+            # Raw and digwebs must agree: a raw app that cut a corner digwebs
+            # cannot cut (or a digwebs bug) would make the ratio meaningless.
+            if "digwebs" in apps and "raw" in apps:
+                for c in sc.cases:
+                    r = results[c.row]["digwebs"]
+                    if r["status"] != "ok" or results[c.row]["raw"]["status"] != "ok":
+                        continue
+                    try:
+                        compare_with_raw(apps["raw"], apps["digwebs"], c)
+                    except Exception as exc:
+                        r.update(status="FAILED", detail=f"vs raw: {type(exc).__name__}: {exc}")
             for c in sc.cases:
                 for k, r in results[c.row].items():
                     if r["status"] not in ("ok", "pending"):
