@@ -390,18 +390,16 @@ def _parse_urlencoded_bytes(data: bytes) -> MultiDict | None:
     # separator counts catch NUL/SOH/CR/LF in the data and NUL/SOH decoded
     # from %00/%01. (PERF: count and find, not ``in``, which for bytes first
     # tries its argument as an int.)
-    if (
-        len(raw) != len(data) - 2 * data.count(b"%")
-        or raw.count(b"\x00") != data.count(b"=")
-        or raw.count(b"\x01") != data.count(b"&")
-    ):
+    if len(raw) != len(data) - 2 * data.count(b"%") or raw.count(b"\x00") != data.count(b"="):
         return None
     # Decoding the whole text at once gives what decoding each key and value
     # would: the separators are ASCII, so no UTF-8 sequence spans two of
     # them, and bytes of escapes that are not UTF-8 stay %XX either way.
-    text = raw.decode("utf-8", "digwebs.url_quote")
+    pairs = raw.decode("utf-8", "digwebs.url_quote").split("\x01")
+    if len(pairs) != data.count(b"&") + 1:  # the SOH count (the text has no other)
+        return None
     parsed: dict[str, list[str]] = {}
-    for pair in text.split("\x01"):
+    for pair in pairs:
         if not pair:
             continue
         key, _, value = pair.partition("\x00")

@@ -122,6 +122,33 @@ def test_form_urlencoded(echo, client):
     assert r.json == ["ann \u00e9", ["a", "b"], "application/x-www-form-urlencoded"]
 
 
+_URLENCODED = "application/x-www-form-urlencoded"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "form"),
+    [
+        # The one-pass decoder's shortcuts (exact Content-Type, ASCII body)
+        # and the general path give the same answers.
+        (_URLENCODED, b"a=%C3%A9+1&b=%zz", 200, {"a": "\u00e9 1", "b": "%zz"}),
+        (_URLENCODED, "a=\u00e9&b=%41".encode(), 200, {"a": "\u00e9", "b": "A"}),
+        (_URLENCODED, b"a=\xe9", 400, None),
+        (_URLENCODED + "; charset=UTF-8", b"a=%41%FF", 200, {"a": "A%FF"}),
+        ("Application/X-WWW-Form-Urlencoded", b"a=%41&a=2", 200, {"a": "A"}),
+        (_URLENCODED + "; charset=ISO-8859-1", b"a=\xe9%41", 200, {"a": "\u00e9A"}),
+        (_URLENCODED + "; charset=utf-16-le", "a=%41".encode("utf-16-le"), 200, {"a": "A"}),
+        (_URLENCODED + "; charset=nope", b"a=1", 400, None),
+        (_URLENCODED, b"a=1\r\n&b=%0D%0A%00", 200, {"a": "1\r\n", "b": "\r\n\x00"}),
+    ],
+)  # fmt: skip
+def test_form_urlencoded_charsets_and_shortcuts(app, content_type, body, status, form):
+    app.add_route("/f", lambda: request.form.to_dict(), ["POST"], name="f")
+    r = app.test_client().post("/f", data=body, headers={"Content-Type": content_type})
+    assert r.status_code == status
+    if form is not None:
+        assert r.json == form
+
+
 def test_form_multipart_with_files(echo, client, tmp_path):
     def read(r):
         up = r.files["doc"]
