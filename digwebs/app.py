@@ -61,13 +61,6 @@ class MatchResult:
     params: dict[str, t.Any]
 
 
-def _call_replaced_wsgi_app(
-    app: t.Any, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
-) -> t.Iterable[bytes]:
-    """``app(environ, start_response)`` once ``app.wsgi_app`` was replaced."""
-    return app.wsgi_app(environ, start_response)  # type: ignore[no-any-return]
-
-
 class Digwebs:
     """A digwebs application, and a WSGI callable.
 
@@ -106,7 +99,8 @@ class Digwebs:
         self._session_interface: t.Any = None
         self._static_registered = False
         self._plain_classes = False
-        self._apply_body_limit()
+        # The config's max_content_length, read once at start-up for wsgi_app.
+        self._body_limit: int | None = None
 
     # -- registration -------------------------------------------------------
 
@@ -280,28 +274,11 @@ class Digwebs:
             # With no global middleware, wsgi_app matches the route itself, so
             # that routes no middleware wraps may answer the server directly.
             self._direct_lookup = None if global_mw else self._lookup
-            self._apply_body_limit()
+            self._body_limit = self.config.get("max_content_length")
             # The allocation shortcut in wsgi_app only skips __init__ calls
             # that do nothing but store their arguments.
             self._plain_classes = self.request_class.__init__ is Request.__init__
             self._finalized = True
-
-    def _apply_body_limit(self) -> None:
-        """Give this app's requests the configured ``max_content_length``.
-
-        Done on a subclass, so other applications keep their own limit. Run
-        at construction (for test_request_context) and again at start-up, in
-        case the config was changed in between.
-        """
-        limit = self.config.get("max_content_length")
-        cls = self.request_class
-        if limit != cls.max_content_length:
-            ns = {
-                "max_content_length": limit,
-                "__module__": cls.__module__,
-                "__qualname__": cls.__qualname__,
-            }
-            self.request_class = type(cls.__name__, (cls,), ns)
 
     def _register_static(self) -> None:
         from .static import register_static_routes
@@ -393,13 +370,14 @@ class Digwebs:
         if self._plain_classes:
             request = _new_object(self.request_class)
             request.environ = environ
+            request.max_content_length = self._body_limit
             ctx = _new_object(RequestContext)
             ctx.app = self
             ctx.request = request
         else:
             if not self._finalized:
                 self._finalize()
-            ctx = RequestContext(self, self.request_class(environ))
+            ctx = RequestContext(self, self._new_request(environ))
         token = _set_ctx(ctx)
         try:
             try:
@@ -443,23 +421,22 @@ class Digwebs:
         finally:
             _reset_ctx(token)
 
-    # PERF: calling the app is calling wsgi_app, with no extra frame. To add
-    # WSGI middleware, wrap ``app.wsgi_app = Middleware(app.wsgi_app)`` as in
-    # Flask: __setattr__ then routes calls through the replacement.
-    __call__ = wsgi_app
+    def __call__(
+        self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
+    ) -> t.Iterable[bytes]:
+        """The WSGI entry: calls :meth:`wsgi_app`.
 
-    def __setattr__(self, name: str, value: t.Any) -> None:
-        object.__setattr__(self, name, value)
-        if name == "wsgi_app":
-            cls = type(self)
-            if "_wsgi_app_replaced" not in cls.__dict__:
-                namespace = {
-                    "__call__": _call_replaced_wsgi_app,
-                    "_wsgi_app_replaced": True,
-                    "__module__": cls.__module__,
-                    "__qualname__": cls.__qualname__,
-                }
-                object.__setattr__(self, "__class__", type(cls.__name__, (cls,), namespace))
+        As in Flask, WSGI middleware wraps ``app.wsgi_app`` rather than the
+        app (``app.wsgi_app = Middleware(app.wsgi_app)``), so ``app`` stays
+        the object with routes and config.
+        """
+        return self.wsgi_app(environ, start_response)
+
+    def _new_request(self, environ: dict[str, t.Any]) -> Request:
+        """A ``request_class`` for ``environ``, with this app's body limit."""
+        request = self.request_class(environ)
+        request.max_content_length = self.config.get("max_content_length")
+        return request
 
     def _dispatch(self, ctx: RequestContext, found: t.Any = _UNMATCHED) -> Response:
         """Match the route and run its chain: the innermost global link.
@@ -603,7 +580,7 @@ class Digwebs:
         """A request context to use in ``with`` outside of a real request."""
         from .testing import build_environ
 
-        return RequestContext(self, self.request_class(build_environ(path, method, **kwargs)))
+        return RequestContext(self, self._new_request(build_environ(path, method, **kwargs)))
 
     def __repr__(self) -> str:
         return f"<Digwebs {self.root_path!r}>"

@@ -170,6 +170,8 @@ class Request:
     #: The WSGI environ of the request.
     environ: dict[str, t.Any]
     #: Bodies larger than this get 413 without being read (``None``: no limit).
+    #: An app sets it on each of its requests from its ``max_content_length``
+    #: config; this class default is for a Request made outside an app.
     max_content_length: int | None = _DEFAULT_MAX_CONTENT_LENGTH
     #: Parts of a multipart body larger than this spill to a temporary file.
     max_form_memory_size: int = 1024 * 1024

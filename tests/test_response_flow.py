@@ -320,3 +320,41 @@ def test_an_api_handler_that_returns_an_error_answers_json(app, client):
     assert r.json["message"] and any(c.startswith("seen=1") for c in _cookies(r))
     r = client.get("/api/go", follow_redirects=False)
     assert r.status_code == 302 and r.headers["Location"] == "/api/items/1"
+
+
+# -- issue 10: no per-app Request subclass, no class swap for wsgi_app -------
+
+
+def test_the_body_limit_keeps_the_request_class(tmp_path):
+    from digwebs import Request
+
+    class MyRequest(Request):
+        pass
+
+    app = Digwebs(tmp_path, max_content_length=10)
+    other = Digwebs(tmp_path / "o", max_content_length=1000)
+    mine = Digwebs(tmp_path / "m", max_content_length=10)
+    mine.request_class = MyRequest
+    for a in (app, other, mine):
+        a.add_route("/", lambda: str(len(request.body)), ["POST"])
+    assert app.request_class is Request and mine.request_class is MyRequest
+    assert app.test_client().post("/", data=b"x" * 11).status_code == 413
+    assert app.test_client().post("/", data=b"x" * 10).text == "10"
+    assert other.test_client().post("/", data=b"x" * 11).text == "11"
+    assert mine.test_client().post("/", data=b"x" * 11).status_code == 413
+    with app.test_request_context("/", method="POST", data=b"x" * 11):
+        assert request.max_content_length == 10
+
+
+def test_wsgi_middleware_wraps_app_wsgi_app(app, client):
+    calls = []
+    inner = app.wsgi_app
+
+    def wrapper(environ, start_response):
+        calls.append(environ["PATH_INFO"])
+        return inner(environ, start_response)
+
+    app.add_route("/", lambda: "ok")
+    app.wsgi_app = wrapper
+    assert type(app) is Digwebs
+    assert client.get("/").text == "ok" and calls == ["/"]
