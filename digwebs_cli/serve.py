@@ -3,7 +3,9 @@
 Three worker models, all gunicorn's own workers run programmatically (a
 ``gunicorn.app.base.BaseApplication`` subclass, no shelling out):
 
-* ``sync``    -- gunicorn's sync worker: one request at a time per process;
+* ``sync``    -- gunicorn's sync worker (subclassed in :mod:`digwebs_cli.workers`
+  to give each request head ``--header-timeout`` seconds): one request at a
+  time per process;
 * ``threads`` -- gunicorn's gthread worker: ``--threads`` requests at a time
   per process (the default model);
 * ``gevent``  -- gunicorn's gevent worker (subclassed in
@@ -101,7 +103,7 @@ def _option(flag: str, help_text: str, **kwargs: t.Any) -> t.Callable[..., t.Any
 @_option(
     "--header-timeout",
     "Seconds a client has to send its request line and headers, then 408 "
-    "(--workers threads) [default: 10].",
+    "(--workers threads and sync) [default: 10].",
     metavar="S",
 )
 @_option(
@@ -139,7 +141,8 @@ def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
 
     \b
     Worker models:
-      sync     one request at a time per process (--processes N)
+      sync     one request at a time per process (--processes N); a client
+               has --header-timeout seconds to send its request head
       threads  --threads N requests at a time per process (gunicorn gthread;
                request heads are read off the threads, so slow clients hold none)
       gevent   --connections N requests at a time in one process; the app is

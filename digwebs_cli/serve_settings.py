@@ -44,13 +44,16 @@ from digwebs_cli.errors import DigwebsCliError
 ENVIRONMENTS = ("development", "production")
 WORKER_MODELS = ("sync", "threads", "gevent")
 WORKER_CLASSES = {
-    "sync": "sync",
+    "sync": "digwebs_cli.workers.DigwebsSyncWorker",
     "threads": "digwebs_cli.workers.DigwebsThreadWorker",
     "gevent": "digwebs_cli._gevent_support.DigwebsGeventWorker",
 }
 # digwebs' subclasses of a gunicorn worker, shown by --print-config under the
 # stock name first
-_SUBCLASSED = {"digwebs_cli.workers.DigwebsThreadWorker": "gthread"}
+_SUBCLASSED = {
+    "digwebs_cli.workers.DigwebsThreadWorker": "gthread",
+    "digwebs_cli.workers.DigwebsSyncWorker": "sync",
+}
 _WORKER_ALIASES = {
     "gthread": "threads",
     "thread": "threads",
@@ -97,7 +100,7 @@ class Settings:
     timeout: float = 30.0
     graceful_timeout: float = 30.0
     keepalive: float = 2.0
-    # seconds a client has to send its whole request head (--workers threads)
+    # seconds a client has to send its whole request head (--workers threads and sync)
     header_timeout: float = 10.0
     reload: bool = False
     access_log: bool = True

@@ -1,8 +1,14 @@
-"""The thread worker of ``digwebs serve --workers threads``.
+"""The workers of ``digwebs serve --workers threads`` and ``--workers sync``.
 
 Named by import path in the gunicorn configuration
-(``digwebs_cli.workers.DigwebsThreadWorker``). It is gunicorn's gthread
-worker with two differences, both in the main (selector) thread:
+(``digwebs_cli.workers.DigwebsThreadWorker``,
+``digwebs_cli.workers.DigwebsSyncWorker``).
+
+:class:`DigwebsSyncWorker` is gunicorn's sync worker whose request head must
+arrive within ``--header-timeout`` (see its docstring).
+
+:class:`DigwebsThreadWorker` is gunicorn's gthread worker with two
+differences, both in the main (selector) thread:
 
 * **Request heads are read off the thread pool.** gunicorn hands a new (or
   kept-alive, readable) connection to a pool thread, which then blocks
@@ -45,7 +51,9 @@ import typing as t
 from collections import deque
 from functools import partial
 
+from gunicorn import http, util
 from gunicorn.workers.gthread import TConn, ThreadWorker
+from gunicorn.workers.sync import SyncWorker
 
 #: a head that has not ended after this many bytes is handed to a thread, whose
 #: parser applies gunicorn's limits (limit_request_line, limit_request_fields,
@@ -319,3 +327,115 @@ class DigwebsThreadWorker(ThreadWorker):  # type: ignore[misc]
                 except OSError:
                     break
                 self._adopt(client, addr, listener.getsockname())
+
+
+# -- --workers sync -----------------------------------------------------------------
+
+#: how long a 408 answered by the sync worker waits for the client to close (its
+#: unread bytes are drained, so the answer is not cut by a reset); short because
+#: the process serves nobody else meanwhile
+SYNC_LINGER_408 = 0.5
+# the longest single wait for head bytes: the worker tells the arbiter it is
+# alive between waits, so a header timeout above --timeout does not get it killed
+_SYNC_WAIT_SLICE = 1.0
+
+
+class DigwebsSyncWorker(SyncWorker):  # type: ignore[misc]
+    """gunicorn's sync worker with an overall deadline on each request head.
+
+    gunicorn's sync worker blocks reading the request line and headers for as
+    long as the client keeps sending: one client trickling its head a byte at a
+    time holds the process's only request slot. Here the head is read first,
+    with a deadline of ``--header-timeout`` seconds (10 by default) from the
+    accept: a client whose head is not complete by then is answered
+    ``408 Request Timeout`` (or just closed if it sent nothing) and the worker
+    goes on to the next connection. A complete head (a blank line), or one
+    larger than :data:`HEAD_HANDOFF_BYTES`, is fed to gunicorn's own parser, so
+    its request line and header limits and their 4xx answers apply unchanged;
+    the request body is then read as gunicorn does. Keep-alive stays off, as in
+    gunicorn's sync worker (every response closes its connection).
+
+    TLS, and protocols other than HTTP/1 (uwsgi), keep gunicorn's own path.
+    """
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.header_timeout = float(
+            getattr(self.app, "digwebs_header_timeout", DEFAULT_HEADER_TIMEOUT)
+            or DEFAULT_HEADER_TIMEOUT
+        )
+        self._own_path = not self.cfg.is_ssl and getattr(self.cfg, "protocol", "http") == "http"
+
+    def _read_head(self, client: socket.socket) -> tuple[bytes, bool]:
+        """The bytes of the request head, and whether they are all there (or
+        enough for the parser to refuse); ``(b"", True)`` if the client hung up."""
+        deadline = time.monotonic() + self.header_timeout
+        buf = bytearray()
+        try:
+            while True:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return bytes(buf), False
+                client.settimeout(min(remaining, _SYNC_WAIT_SLICE))
+                try:
+                    data = client.recv(_READ_SIZE)
+                except TimeoutError:
+                    self.notify()
+                    continue
+                if not data:
+                    # hung up before a whole head: nothing is owed
+                    return b"", True
+                start = max(len(buf) - 2, 0)
+                buf += data
+                if len(buf) >= HEAD_HANDOFF_BYTES or any(
+                    buf.find(mark, start) >= 0 for mark in _END_MARKS
+                ):
+                    return bytes(buf), True
+        finally:
+            try:
+                client.settimeout(None)  # blocking again, as gunicorn left it
+            except OSError:
+                pass
+
+    def handle(self, listener: t.Any, client: socket.socket, addr: t.Any) -> None:
+        """Read the head within the deadline, then parse and serve it as gunicorn does."""
+        if not self._own_path:
+            return super().handle(listener, client, addr)  # type: ignore[no-any-return]
+        try:
+            head, complete = self._read_head(client)
+        except OSError:
+            head, complete = b"", True  # reset while sending its head
+        if not complete:
+            self.log.debug("Request head not complete after %ss: closing", self.header_timeout)
+            if head:
+                try:
+                    client.sendall(_TIMEOUT_408)  # small: fits the socket buffer
+                except OSError:
+                    pass
+            util.close_graceful(client, timeout=SYNC_LINGER_408)
+            return None
+        if not head:
+            client.close()
+            return None
+        # gunicorn's SyncWorker.handle from here, with the parser fed the bytes
+        # read above; its exception handling is kept case for case
+        req = None
+        try:
+            parser = http.get_parser(self.cfg, client, addr)
+            parser.unreader.unread(head)
+            req = next(parser)
+            self.handle_request(listener, req, client, addr)
+        except http.errors.NoMoreData as exc:
+            self.log.debug("Ignored premature client disconnection. %s", exc)
+        except StopIteration as exc:
+            self.log.debug("Closing connection. %s", exc)
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.ECONNRESET, errno.ENOTCONN):
+                self.log.exception("Socket error processing request.")
+            else:
+                self.log.debug("Ignoring %s", errno.errorcode.get(exc.errno or 0, exc))
+        except BaseException as exc:
+            self.handle_error(req, client, addr, exc)
+        finally:
+            util.close_graceful(client)
+        return None

@@ -100,7 +100,10 @@ def test_precedence_of_every_layer(project, monkeypatch):
     assert port() == ("8200", "config/development.toml [server]")
     (project / "config" / "development.toml").unlink()
     assert port() == ("8100", "config/default.toml [server]")
-    assert settings_of(run("--print-config"))["workers"] == ("sync", "config/default.toml [server]")
+    table = settings_of(run("--print-config"))
+    assert table["workers"] == ("sync", "config/default.toml [server]")
+    # gunicorn's sync worker, subclassed for the header deadline
+    assert table["worker_class"] == ("sync", "(digwebs_cli.workers.DigwebsSyncWorker)")
 
 
 def test_env_picks_the_config_file(project, monkeypatch):

@@ -97,9 +97,26 @@ def test_a_head_that_never_completes_is_answered_408(project, start_server):
     assert "Traceback" not in server.log()
 
 
-async def _fetch_all(port: int, count: int, seconds: float, term: t.Callable[[], None]):
-    from conftest import _fetch  # type: ignore[import-not-found]
+async def _fetch(port: int, path: str, timeout: float) -> tuple[int, bytes]:
+    """One GET with Connection: close; (status, raw rest). Local, not imported from
+    conftest: with tests/cli in the same run, ``conftest`` is tests/cli's."""
+    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
+    try:
+        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        writer.write(request.encode())
+        await writer.drain()
+        data = await asyncio.wait_for(reader.read(), timeout)
+    finally:
+        writer.close()
+        try:
+            await writer.wait_closed()
+        except OSError:
+            pass
+    head, _, body = data.partition(b"\r\n\r\n")
+    return int(head.split(b" ", 2)[1]), body
 
+
+async def _fetch_all(port: int, count: int, seconds: float, term: t.Callable[[], None]):
     async def one() -> t.Any:
         try:
             return await _fetch(port, f"/probe/slow?s={seconds}", 30)
@@ -136,4 +153,102 @@ def test_sigterm_loses_no_accepted_request(project, start_server):
     assert set(statuses) <= {200, 503}, statuses
     assert statuses.count(200) >= 8, statuses  # at least two rounds of four served
     assert server.wait(timeout=20) == 0, server.log()
+    assert "Traceback" not in server.log()
+
+
+# -- --workers sync: one request slot per process, a deadline on the head ----------------
+
+
+def _read_until_close(sock: socket.socket) -> bytes:
+    data = b""
+    while True:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return data
+        data += chunk
+
+
+def test_sync_slow_head_holds_the_process_at_most_the_header_timeout(project, start_server):
+    """--workers sync, --header-timeout 2: a client trickling its head takes the
+    only request slot; the normal request behind it is answered within 2 + 2 s
+    (before, it waited as long as the slow client kept trickling, 8 s here)."""
+    server = start_server(
+        ["--workers", "sync", "--processes", "1", "--header-timeout", "2", "--no-reload"],
+        project,
+    )
+    server.wait_ready("/probe/version")
+    stop = threading.Event()
+    out: list[str] = []
+    slow = threading.Thread(target=_slowloris, args=(server.port, stop, out), daemon=True)
+    slow.start()
+    try:
+        time.sleep(0.3)  # the slow client is connected (and accepted) first
+        start = time.monotonic()
+        try:
+            status, _, body = server.get("/probe/version", timeout=6.0)
+        except OSError as exc:
+            pytest.fail(f"a normal request failed behind a slow client: {exc!r}\n{server.log()}")
+        elapsed = time.monotonic() - start
+        assert (status, body) == (200, b"v1")
+        assert elapsed < 4.0, f"a normal request waited {elapsed:.2f} s"
+    finally:
+        stop.set()
+        slow.join(timeout=10)
+    assert "Traceback" not in server.log()
+
+
+def test_sync_a_head_that_never_completes_is_answered_408(project, start_server):
+    """--workers sync: a head unfinished after --header-timeout gets 408 and the
+    connection is closed; one that sent nothing is closed without an answer; the
+    process then serves the next connection."""
+    server = start_server(
+        ["--workers", "sync", "--processes", "1", "--header-timeout", "1", "--no-reload"],
+        project,
+    )
+    server.wait_ready("/probe/version")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(b"GET /probe/version HTTP/1.1\r\nHost: x\r\n")
+        start = time.monotonic()
+        data = _read_until_close(sock)
+        elapsed = time.monotonic() - start
+    assert data.startswith(b"HTTP/1.1 408 "), data
+    assert b"Connection: close" in data
+    assert 0.5 < elapsed < 3.0, elapsed
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        start = time.monotonic()
+        data = _read_until_close(sock)
+        elapsed = time.monotonic() - start
+    assert data == b"", data
+    assert 0.5 < elapsed < 3.0, elapsed
+    status, headers, body = server.get("/probe/version")
+    assert (status, body) == (200, b"v1")
+    assert headers.get("connection") == "close"  # sync keeps no connection alive
+    assert "Traceback" not in server.log()
+    assert "ERROR" not in server.log()
+
+
+def test_sync_head_sent_in_pieces_within_the_deadline_is_served(project, start_server):
+    """A head (and a pipelined body) that arrives in pieces, but within
+    --header-timeout, is parsed by gunicorn's parser from the bytes already read:
+    the request is answered as if it had come in one piece."""
+    server = start_server(
+        ["--workers", "sync", "--processes", "1", "--header-timeout", "3", "--no-reload"],
+        project,
+    )
+    server.wait_ready("/probe/version")
+    pieces = [b"GET /probe/ver", b"sion HTTP/1.1\r\nHo", b"st: x\r\n", b"\r", b"\n"]
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        for piece in pieces:
+            sock.sendall(piece)
+            time.sleep(0.2)
+        data = _read_until_close(sock)
+    assert data.startswith(b"HTTP/1.1 200 "), data
+    assert data.endswith(b"v1"), data
+    # an oversized header line is still refused by gunicorn's own limits
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        big = b"X-Big: " + b"a" * 70000
+        sock.sendall(b"GET /probe/version HTTP/1.1\r\nHost: x\r\n" + big + b"\r\n\r\n")
+        data = _read_until_close(sock)
+    assert data.startswith(b"HTTP/1.1 4"), data[:200]
+    assert server.get("/probe/version")[2] == b"v1"
     assert "Traceback" not in server.log()
