@@ -198,14 +198,27 @@ async def _fetch(port: int, path: str, timeout: float) -> tuple[int, bytes]:
     return status, body
 
 
-def burst(port: int, paths: t.Sequence[str], timeout: float = 60.0) -> tuple[list[t.Any], float]:
-    """Send every request at once; return (status, body) or the exception of each, and the time."""
+def burst(
+    port: int,
+    paths: t.Sequence[str],
+    timeout: float = 60.0,
+    during: t.Callable[[], None] | None = None,
+    after: float = 0.5,
+) -> tuple[list[t.Any], float]:
+    """Send every request at once; return (status, body) or the exception of each, and the time.
+
+    ``during`` (a SIGTERM, say) is called ``after`` seconds in, while they run.
+    """
 
     async def main() -> tuple[list[t.Any], float]:
         start = time.monotonic()
-        results = await asyncio.gather(
+        gathered = asyncio.gather(
             *(_fetch(port, path, timeout) for path in paths), return_exceptions=True
         )
+        if during is not None:
+            await asyncio.sleep(after)
+            during()
+        results = await gathered
         return list(results), time.monotonic() - start
 
     return asyncio.run(main())

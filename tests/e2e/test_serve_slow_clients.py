@@ -6,13 +6,11 @@ stops it by its pid. Every loop is bounded in count and time.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import socket
 import threading
 import time
-import typing as t
 
 import pytest
 
@@ -97,39 +95,7 @@ def test_a_head_that_never_completes_is_answered_408(project, start_server):
     assert "Traceback" not in server.log()
 
 
-async def _fetch(port: int, path: str, timeout: float) -> tuple[int, bytes]:
-    """One GET with Connection: close; (status, raw rest). Local, not imported from
-    conftest: with tests/cli in the same run, ``conftest`` is tests/cli's."""
-    reader, writer = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), timeout)
-    try:
-        request = f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-        writer.write(request.encode())
-        await writer.drain()
-        data = await asyncio.wait_for(reader.read(), timeout)
-    finally:
-        writer.close()
-        try:
-            await writer.wait_closed()
-        except OSError:
-            pass
-    head, _, body = data.partition(b"\r\n\r\n")
-    return int(head.split(b" ", 2)[1]), body
-
-
-async def _fetch_all(port: int, count: int, seconds: float, term: t.Callable[[], None]):
-    async def one() -> t.Any:
-        try:
-            return await _fetch(port, f"/probe/slow?s={seconds}", 30)
-        except Exception as exc:  # noqa: BLE001 - counted below
-            return exc
-
-    tasks = [asyncio.ensure_future(one()) for _ in range(count)]
-    await asyncio.sleep(0.5)
-    term()
-    return await asyncio.gather(*tasks)
-
-
-def test_sigterm_loses_no_accepted_request(project, start_server):
+def test_sigterm_loses_no_accepted_request(project, start_server, http_burst):
     """40 concurrent 1 s requests, 4 threads, a 5 s grace period, SIGTERM after 0.5 s.
 
     The work (10 s) does not fit in the grace period: every request is either
@@ -144,8 +110,11 @@ def test_sigterm_loses_no_accepted_request(project, start_server):
         **SECRET,
     )
     server.wait_ready("/probe/version")
-    results = asyncio.run(
-        _fetch_all(server.port, 40, 1.0, lambda: os.kill(server.pid, signal.SIGTERM))
+    results, _ = http_burst(
+        server.port,
+        ["/probe/slow?s=1.0"] * 40,
+        timeout=30,
+        during=lambda: os.kill(server.pid, signal.SIGTERM),
     )
     lost = [r for r in results if isinstance(r, BaseException)]
     statuses = sorted(r[0] for r in results if not isinstance(r, BaseException))
