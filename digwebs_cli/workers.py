@@ -76,6 +76,16 @@ _STOPPING_503 = (
 )
 
 
+
+def _recv_ready(sock: t.Any) -> bytes | None:
+    """What a non-blocking socket has: ``None`` if nothing yet, ``b""`` once closed or reset."""
+    try:
+        return t.cast(bytes, sock.recv(_READ_SIZE))
+    except (BlockingIOError, InterruptedError):
+        return None
+    except OSError:
+        return b""
+
 class _Head:
     """The bytes of one connection's request head, as they arrive."""
 
@@ -147,12 +157,9 @@ class DigwebsThreadWorker(ThreadWorker):  # type: ignore[misc]
         head = self._heads.get(conn)
         if head is None:
             return
-        try:
-            data = conn.sock.recv(_READ_SIZE)
-        except (BlockingIOError, InterruptedError):
+        data = _recv_ready(conn.sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             # the client hung up before a whole head: nothing is owed
             self._drop_head(conn)
@@ -194,12 +201,9 @@ class DigwebsThreadWorker(ThreadWorker):  # type: ignore[misc]
             pass
 
     def _on_linger(self, sock: t.Any) -> None:
-        try:
-            data = sock.recv(_READ_SIZE)
-        except (BlockingIOError, InterruptedError):
+        data = _recv_ready(sock)
+        if data is None:
             return
-        except OSError:
-            data = b""
         if not data:
             self._end_linger(sock)
 
