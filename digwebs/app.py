@@ -13,7 +13,7 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import error_pages, results
+from . import csrf, error_pages, results
 from .config import load_config
 from .context import RequestContext, _cv_ctx, _cv_loading_app
 from .errors import BadRequest, HttpError, MethodNotAllowed, NotFound, RequestRedirect
@@ -293,7 +293,10 @@ class Digwebs:
         self, rule: Rule, fn: t.Callable[..., t.Any]
     ) -> list[tuple[t.Callable[..., t.Any], MiddlewareInfo]]:
         """What wraps this route only: prefix middleware, then its ``@use`` list."""
-        chain = [
+        # The CSRF check runs first, before any middleware of the route can act.
+        guard = csrf.route_guard(self, rule, fn)
+        chain = [] if guard is None else [guard]
+        chain += [
             (e.fn, e.info)
             for e in self._ordered_middleware()
             if e.info.prefix is not None and e.applies_to(rule.path)

@@ -33,7 +33,7 @@ DEFAULTS: dict[str, t.Any] = {
     "secret_key": None,
     "max_content_length": 16 * 1024 * 1024,
     "session_cookie_name": "session",
-    "session_cookie_secure": False,
+    "session_cookie_secure": None,  # None: Secure when the request came over https
     "session_cookie_samesite": "Lax",
     "session_cookie_httponly": True,
     "session_cookie_path": "/",
@@ -42,6 +42,18 @@ DEFAULTS: dict[str, t.Any] = {
     "templates_auto_reload": None,  # None: follows debug
     "static_url_path": "/static",
     "static_max_age": 3600,
+    # Production: proxies, hosts, CSRF and security headers.
+    "trusted_proxies": [],  # addresses or CIDRs whose X-Forwarded-* headers are believed
+    "allowed_hosts": [],  # host names (``*.example.com`` patterns) this site answers; [] any
+    "csrf_protection": True,  # refuse cross-origin unsafe requests (see digwebs.csrf)
+    "csrf_trusted_origins": [],  # other origins allowed to post, e.g. "https://app.example.com"
+    # Header names as snake_case keys; set one to "" to send none.
+    "security_headers": {
+        "x_content_type_options": "nosniff",
+        "referrer_policy": "strict-origin-when-cross-origin",
+        "x_frame_options": "DENY",
+        "strict_transport_security": "max-age=31536000; includeSubDomains",  # https only
+    },
     "server": {},
 }
 
@@ -216,6 +228,7 @@ _BOOLEAN_KEYS = (
     "templates_auto_reload",
     "session_cookie_secure",
     "session_cookie_httponly",
+    "csrf_protection",
 )
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0", ""}
