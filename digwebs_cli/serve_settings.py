@@ -21,15 +21,20 @@ a real environment variable wins over it) counts where that variable
 would, and ``--print-config`` names it ``NAME (.env)``.
 
 Also what they translate to in gunicorn's terms, and ``--print-config``,
-which shows the result and where each value came from.
+which shows the result and where each value came from. gunicorn's proxy
+trust (``forwarded_allow_ips``, ``secure_scheme_headers``) is not a setting
+of its own: it is derived from the app config's ``trusted_proxies``, so
+gunicorn and digwebs always believe the same peers.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
 import math
 import os
+import secrets
 import tomllib
 import typing as t
 from pathlib import Path
@@ -37,6 +42,9 @@ from pathlib import Path
 import click
 
 from digwebs_cli.errors import DigwebsCliError
+
+if t.TYPE_CHECKING:  # pragma: no cover
+    from digwebs.config import Config
 
 # --------------------------------------------------------------------------
 # Settings
@@ -105,6 +113,9 @@ class Settings:
     reload: bool = False
     access_log: bool = True
     warn_blocking: float = 0.0  # milliseconds, 0 = off
+    # the app config's trusted_proxies, as networks ("127.0.0.1/32"): the
+    # peers whose X-Forwarded-* headers gunicorn and digwebs believe
+    trusted_proxies: tuple[str, ...] = ()
     # setting name -> where its value came from ("--port", "DIGWEBS_SERVE_PORT",
     # "config/default.toml [server]", "default")
     sources: dict[str, str] = dataclasses.field(default_factory=dict)
@@ -278,6 +289,87 @@ def read_server_config(
     return values, sources
 
 
+# --------------------------------------------------------------------------
+# The app's own config (read in the master, never by importing the app)
+
+
+def load_project_config(cwd: Path, env: str) -> tuple[Config, str | None]:
+    """The config the app of *cwd* gets in *env*, and why its secret_key is refused.
+
+    :func:`digwebs.config.load_config` with ``DIGWEBS_ENV`` set to *env*
+    (``.env`` has been read into the environment already, as for the app).
+    A production config without a usable secret_key is still returned (with
+    a throwaway secret in its place), so that ``digwebs check`` can report
+    every other finding and ``digwebs deploy`` can be run before the secret
+    is in place on the server; the second value is then the reason digwebs
+    refuses it. Any other problem is a :class:`DigwebsCliError`.
+    """
+    from digwebs.config import ConfigError, load_config
+
+    environ = dict(os.environ, DIGWEBS_ENV=env)
+    secret_problem: str | None = None
+    try:
+        return load_config(cwd, environ=environ), None
+    except ConfigError as exc:
+        message = str(exc)
+        if not message.startswith("secret_key "):
+            raise DigwebsCliError(f"the {env} config does not load: {message}") from None
+        secret_problem = message
+    environ["DIGWEBS_SECRET_KEY"] = secrets.token_hex(32)
+    try:
+        config = load_config(cwd, environ=environ)
+    except ConfigError as exc:
+        raise DigwebsCliError(f"the {env} config does not load: {exc}") from None
+    config["secret_key"] = None  # not the project's: never let it be used
+    return config, secret_problem
+
+
+def config_key_source(cwd: Path, env: str, key: str, from_env_file: t.Container[str] = ()) -> str:
+    """Where the app config's top-level *key* comes from, as ``--print-config`` names it."""
+    name = "DIGWEBS_" + key.upper()
+    if name in os.environ:
+        return variable_source(name, from_env_file)
+    for filename in (f"{env}.toml", "default.toml"):
+        path = cwd / "config" / filename
+        try:
+            with path.open("rb") as fh:
+                if key in tomllib.load(fh):
+                    return f"config/{filename}"
+        except (OSError, tomllib.TOMLDecodeError):
+            continue
+    return "default"
+
+
+def trusted_networks(value: t.Any, where: str) -> tuple[str, ...]:
+    """The ``trusted_proxies`` config value as normalised networks (``10.0.0.0/8``).
+
+    An address stays an address (``127.0.0.1``); a network written with host bits
+    (``10.0.0.1/8``) is taken as the network it lies in, as digwebs reads it.
+    Anything else is a :class:`DigwebsCliError` naming *where* it was set.
+    """
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise DigwebsCliError(
+            f"trusted_proxies ({where}) must be a list of addresses or networks, "
+            f'e.g. ["127.0.0.1"], not {value!r}'
+        )
+    networks: list[str] = []
+    for item in value:
+        try:
+            network = ipaddress.ip_network(str(item).strip(), strict=False)
+        except ValueError:
+            raise DigwebsCliError(
+                f"trusted_proxies ({where}): {item!r} is not an IP address or network "
+                '(e.g. "127.0.0.1", "10.0.0.0/8")'
+            ) from None
+        # one address as itself ("127.0.0.1", not "127.0.0.1/32")
+        text = str(network.network_address if network.num_addresses == 1 else network)
+        if text not in networks:
+            networks.append(text)
+    return tuple(networks)
+
+
 def resolve_settings(
     cwd: Path,
     cli_values: dict[str, t.Any],
@@ -344,6 +436,12 @@ def resolve_settings(
         )
     for key in _KEYS:
         sources.setdefault(key, "default")
+    # gunicorn's view of the proxies is derived from the app's: see gunicorn_options
+    config, _ = load_project_config(cwd, env)
+    sources["trusted_proxies"] = config_key_source(cwd, env, "trusted_proxies", from_env_file)
+    settings.trusted_proxies = trusted_networks(
+        config.get("trusted_proxies") or [], sources["trusted_proxies"]
+    )
     return settings
 
 
@@ -375,6 +473,19 @@ def gunicorn_options(settings: Settings) -> dict[str, t.Any]:
         "proc_name": f"digwebs {settings.app}",
         "control_socket_disable": True,
         "chdir": str(settings.cwd),
+        # The app's trusted_proxies, and nobody else, may tell gunicorn the
+        # request came over https (gunicorn's own default trusts 127.0.0.1,
+        # which would let any local process, or a proxy digwebs does not
+        # trust, set wsgi.url_scheme). One header, the one nginx sends and
+        # digwebs reads: gunicorn's other two would only add ways to get a
+        # 400 for headers that disagree.
+        "forwarded_allow_ips": ",".join(settings.trusted_proxies),
+        "secure_scheme_headers": (
+            {"X-FORWARDED-PROTO": "https"} if settings.trusted_proxies else {}
+        ),
+        # never SCRIPT_NAME / PATH_INFO from request headers: the prefix
+        # comes from X-Forwarded-Prefix, read by digwebs from trusted proxies
+        "forwarder_headers": "",
     }
     return options
 
@@ -430,14 +541,21 @@ def print_config(settings: Settings) -> None:
         if source == "default" and key in _ENV_DEFAULTS:
             source = f"default ({settings.env})"
         click.echo(f"  {key:<17}{str(shown):<24}{source}")
+    proxies = ",".join(settings.trusted_proxies) or "[]"
+    proxies_source = settings.sources.get("trusted_proxies", "default")
+    click.echo(f"  {'trusted_proxies':<17}{proxies:<23} {proxies_source}")
     click.echo(f"  {'url':<17}{settings.url}")
     click.echo("gunicorn settings:")
-    for key, value in gunicorn_options(settings).items():
+    for key, option in gunicorn_options(settings).items():
         if key == "reload_extra_files":
-            value = f"{len(value)} patterns" if value else "[]"
-        if key == "worker_class" and value in _SUBCLASSED:
+            option = f"{len(option)} patterns" if option else "[]"
+        if key in ("forwarded_allow_ips", "forwarder_headers"):
+            option = option or "''"
+        if key == "secure_scheme_headers":
+            option = ",".join(f"{k}={v}" for k, v in option.items()) or "{}"
+        if key == "worker_class" and option in _SUBCLASSED:
             # what it is, then digwebs' subclass of it
-            value = f"{_SUBCLASSED[value]} ({value})"
-        click.echo(f"  {key:<24}{value}")
+            option = f"{_SUBCLASSED[option]} ({option})"
+        click.echo(f"  {key:<24}{option}")
     for text in settings.warnings:
         click.echo(f"warning: {text}")
