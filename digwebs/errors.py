@@ -27,10 +27,12 @@ __all__ = [
     "Gone",
     "PayloadTooLarge",
     "UnsupportedMediaType",
+    "LengthRequired",
     "RangeNotSatisfiable",
     "UnprocessableEntity",
     "TooManyRequests",
     "InternalServerError",
+    "HttpNotImplemented",
     "RequestRedirect",
     "Redirect",
     "APIError",
@@ -43,11 +45,19 @@ __all__ = [
 
 
 class HttpError(Exception):
-    """An HTTP error response raised as an exception.
+    """An HTTP error response that can be raised or returned.
 
-    ``code`` and ``description`` are class attributes that subclasses
-    override; both can also be given per instance. ``headers`` are added to
-    the rendered response.
+    A handler or middleware that raises one (or returns one) gets exactly
+    this response, rendered by :meth:`get_response`, as HTML or as JSON
+    depending on the route and the client. ``code`` and ``description`` are
+    class attributes that subclasses override; both can also be given per
+    instance.
+
+    :param description: the sentence shown to the client, instead of the
+        class's.
+    :param code: the status code, instead of the class's.
+    :param headers: headers added to the rendered response (``Allow``,
+        ``Location``, ``Retry-After``...).
     """
 
     code: int = 500
@@ -73,6 +83,7 @@ class HttpError(Exception):
         return status_line(self.code).partition(" ")[2]
 
     def get_body(self) -> str:
+        """Return the HTML page of this error: its code, name and description, escaped."""
         return (
             "<!doctype html>\n<html lang=en><head><meta charset=utf-8>"
             f"<title>{self.code} {escape(self.name)}</title></head>\n"
@@ -80,10 +91,19 @@ class HttpError(Exception):
         )
 
     def get_json(self) -> dict[str, t.Any]:
+        """Return the JSON body of this error: ``{"error", "data", "message"}``.
+
+        ``error`` is ``"http:<code>"`` and ``message`` the description, the
+        shape :class:`APIError` uses, so API clients read one format.
+        """
         return {"error": f"http:{self.code}", "data": "", "message": self.description}
 
     def get_response(self, as_json: bool = False) -> Response:
-        """Render this error as a response, HTML unless ``as_json``."""
+        """Render this error as a response, HTML unless ``as_json``.
+
+        The response has this error's code and every header of
+        :attr:`headers`.
+        """
         if as_json:
             resp = Response.json(self.get_json(), self.code)
         else:
@@ -94,6 +114,8 @@ class HttpError(Exception):
 
 
 class BadRequest(HttpError):
+    """400 Bad Request: the request is malformed or lacks what the URL needs."""
+
     code = 400
     description = "The browser (or proxy) sent a request that this server could not understand."
 
@@ -113,16 +135,26 @@ class BadRequestKeyError(BadRequest, KeyError):
 
 
 class Unauthorized(HttpError):
+    """401 Unauthorized: the client must authenticate first.
+
+    Give a ``WWW-Authenticate`` header in ``headers`` when the client is
+    expected to retry with credentials (HTTP requires one on a 401).
+    """
+
     code = 401
     description = "You need to be signed in to see this page."
 
 
 class Forbidden(HttpError):
+    """403 Forbidden: the client is known but may not do this."""
+
     code = 403
     description = "You do not have permission to access this resource."
 
 
 class NotFound(HttpError):
+    """404 Not Found: no resource at this URL (also what the router answers)."""
+
     code = 404
     description = "The requested URL was not found on the server."
 
@@ -139,56 +171,92 @@ class MethodNotAllowed(HttpError):
 
 
 class NotAcceptable(HttpError):
+    """406 Not Acceptable: no representation matches the request's ``Accept``."""
+
     code = 406
     description = "The resource cannot produce a response the client accepts."
 
 
 class Conflict(HttpError):
+    """409 Conflict: the request conflicts with the resource's current state."""
+
     code = 409
     description = "The request conflicts with the current state of the resource."
 
 
 class Gone(HttpError):
+    """410 Gone: the resource existed and was removed for good."""
+
     code = 410
     description = "The requested URL is no longer available."
 
 
 class LengthRequired(HttpError):
+    """411 Length Required: this request must say its body's length in ``Content-Length``."""
+
     code = 411
     description = "A request with this method needs a Content-Length header."
 
 
 class PayloadTooLarge(HttpError):
+    """413: the request body is larger than ``max_content_length`` allows."""
+
     code = 413
     description = "The request body is larger than this server accepts."
 
 
 class UnsupportedMediaType(HttpError):
+    """415 Unsupported Media Type: the body's ``Content-Type`` is not accepted."""
+
     code = 415
     description = "The server does not support the media type sent in the request."
 
 
 class RangeNotSatisfiable(HttpError):
+    """416: no part of the requested ``Range`` exists.
+
+    Give ``Content-Range: bytes */<size>`` in ``headers``, as
+    :func:`~digwebs.static.send_file` does.
+    """
+
     code = 416
     description = "The requested range cannot be served."
 
 
 class UnprocessableEntity(HttpError):
+    """422 Unprocessable Entity: well-formed, but the values cannot be used."""
+
     code = 422
     description = "The request was well-formed but could not be processed."
 
 
 class TooManyRequests(HttpError):
+    """429 Too Many Requests: the client is rate limited.
+
+    Give a ``Retry-After`` header in ``headers`` to say when to try again.
+    """
+
     code = 429
     description = "Too many requests; slow down."
 
 
 class InternalServerError(HttpError):
+    """500 Internal Server Error: the server failed; the client is not at fault."""
+
     code = 500
     description = "The server encountered an internal error and could not complete the request."
 
 
-class NotImplementedHttp(HttpError):
+class HttpNotImplemented(HttpError):
+    """501 Not Implemented: the server does not support what the request asks.
+
+    For a method the server does not know at all (a method it knows but
+    this URL does not accept is :class:`MethodNotAllowed`). Named with the
+    ``Http`` prefix because ``NotImplemented`` and ``NotImplementedError``
+    are builtins; the former name ``NotImplementedHttp`` still imports,
+    with a :class:`DeprecationWarning`.
+    """
+
     code = 501
     description = "The server does not support this request."
 
@@ -211,7 +279,7 @@ _BY_CODE: dict[int, type[HttpError]] = {
         UnprocessableEntity,
         TooManyRequests,
         InternalServerError,
-        NotImplementedHttp,
+        HttpNotImplemented,
     )
 }
 
@@ -225,7 +293,14 @@ def _safe_location(url: str) -> str:
 
 
 class Redirect(HttpError):
-    """A redirect to ``location`` (302 unless another 3xx code is given)."""
+    """A redirect to ``location``, with a short HTML page linking to it.
+
+    :param location: the ``Location`` URL, percent-encoded where a header
+        requires it; sent as given otherwise (relative URLs stay relative).
+    :param code: any 3xx code; 302 by default.
+    :raises ValueError: ``code`` is not 3xx, or ``location`` holds a CR or
+        LF (which would inject headers).
+    """
 
     code = 302
     description = "Redirecting."
@@ -237,6 +312,7 @@ class Redirect(HttpError):
         super().__init__(code=code, headers={"Location": self.location})
 
     def get_body(self) -> str:
+        """Return the HTML page of the redirect: a link to :attr:`location`."""
         loc = escape(self.location)
         return (
             "<!doctype html>\n<html lang=en><title>Redirecting...</title>\n"
@@ -246,7 +322,13 @@ class Redirect(HttpError):
 
 
 class RequestRedirect(Redirect):
-    """308 to the canonical URL of a rule (``/blogs`` -> ``/blogs/``)."""
+    """308 to the canonical URL of a rule (``/blogs`` -> ``/blogs/``).
+
+    Raised by :meth:`Router.match <digwebs.routing.Router.match>`;
+    ``new_url`` is the path as the router built it, before the application
+    adds the mount point and the query string. A 308 keeps the method and
+    the body, so a POST is redirected as a POST.
+    """
 
     def __init__(self, new_url: str) -> None:
         self.new_url = new_url
@@ -256,7 +338,16 @@ class RequestRedirect(Redirect):
 def abort(code: int, description: str | None = None, **kwargs: t.Any) -> t.NoReturn:
     """Stop handling the request with HTTP error ``code``.
 
-    Written so that ``return thing or abort(404)`` reads naturally.
+    Raises the :class:`HttpError` subclass of that code (a plain
+    :class:`HttpError` for a code without one), so ``except NotFound`` sees
+    ``abort(404)``. Written so that ``return thing or abort(404)`` reads
+    naturally.
+
+    :param code: the status code.
+    :param description: the sentence shown to the client, instead of the
+        class's.
+    :param kwargs: ``headers`` (a mapping added to the response); for 405,
+        ``valid_methods`` (the methods listed in ``Allow``).
     """
     cls = _BY_CODE.get(code)
     if cls is MethodNotAllowed:
@@ -267,18 +358,24 @@ def abort(code: int, description: str | None = None, **kwargs: t.Any) -> t.NoRet
 
 
 def redirect(location: str, code: int = 302) -> Redirect:
-    """Return a redirect response to ``location``; may also be raised.
+    """Return a redirect to ``location``, which a handler returns or raises.
 
-    URLs containing CR or LF are refused with :class:`ValueError`.
+    :param location: the URL to send the client to.
+    :param code: a 3xx code; 302 by default (303 after a form POST, 307 or
+        308 to keep the method).
+    :raises ValueError: ``code`` is not 3xx, or ``location`` holds a CR or LF.
     """
     return Redirect(location, code)
 
 
 class APIError(HttpError):
-    """An error of a JSON API: rendered as ``{"error", "data", "message"}``.
+    """An error of a JSON API: always rendered as ``{"error", "data", "message"}``.
 
-    ``error`` is a short machine-readable kind, ``data`` usually names the
-    field or resource concerned, ``message`` is for people.
+    400 unless a subclass says otherwise.
+
+    :param error: a short machine-readable kind, such as ``"value:invalid"``.
+    :param data: usually the field or resource concerned.
+    :param message: for people; also the description.
     """
 
     code = 400
@@ -288,9 +385,11 @@ class APIError(HttpError):
         super().__init__(message or error)
 
     def get_json(self) -> dict[str, t.Any]:
+        """Return ``{"error": error, "data": data, "message": message}``."""
         return {"error": self.error, "data": self.data, "message": self.message}
 
     def get_response(self, as_json: bool = True) -> Response:
+        """Render this error as JSON, whatever ``as_json`` says."""
         return super().get_response(as_json=True)
 
 
@@ -317,3 +416,24 @@ class APIPermissionError(APIError):
 
     def __init__(self, message: str = "") -> None:
         super().__init__("permission:forbidden", "permission", message)
+
+
+if t.TYPE_CHECKING:
+    NotImplementedHttp = HttpNotImplemented
+else:
+
+    def __getattr__(name: str) -> t.Any:
+        # The former names, still importable with a warning (PEP 562), as
+        # Flask keeps its renamed names. Hidden from type checkers, so that
+        # mypy still reports a misspelled name imported from this module.
+        if name == "NotImplementedHttp":
+            import warnings
+
+            warnings.warn(
+                "'digwebs.errors.NotImplementedHttp' has been renamed to"
+                " 'HttpNotImplemented'; the old name will be removed in a later release.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            return HttpNotImplemented
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
