@@ -509,12 +509,14 @@ class Headers:
         raise KeyError(name)
 
     def get(self, name: str, default: t.Any = None) -> t.Any:
+        """Return the first value of header ``name`` (any case), or ``default``."""
         try:
             return self[name]
         except KeyError:
             return default
 
     def getlist(self, name: str) -> list[str]:
+        """Return every value of header ``name`` (any case), in order; empty if none."""
         lname = name.lower()
         return [v for k, v in self._list if k.lower() == lname]
 
@@ -539,6 +541,11 @@ class Headers:
         lst.append((name, value))
 
     def setdefault(self, name: str, value: str) -> str:
+        """Return the first value of ``name``, setting it to ``value`` if there is none.
+
+        :raises ValueError: ``value`` holds a control character or the name
+            is not a token, as for ``h[name] = value``.
+        """
         existing = self.get(name)
         if existing is None:
             self[name] = value
@@ -546,6 +553,13 @@ class Headers:
         return t.cast(str, existing)
 
     def add(self, name: str, value: t.Any) -> None:
+        """Append a header, keeping any of the same name (for ``Set-Cookie``).
+
+        ``value`` is sent as ``str(value)``.
+
+        :raises ValueError: the value holds a CR, LF or another control
+            character, or a character past U+00FF; or the name is not a token.
+        """
         self._list.append((name, _check_header_value(name, str(value))))
 
     def __delitem__(self, name: str) -> None:
@@ -553,6 +567,7 @@ class Headers:
             raise KeyError(name)
 
     def pop(self, name: str, default: t.Any = None) -> t.Any:
+        """Remove every header ``name``; return the first value, or ``default``."""
         value = self.get(name, default)
         self._remove(name)
         return value
@@ -570,12 +585,19 @@ class Headers:
         return len(self._list)
 
     def items(self) -> list[tuple[str, str]]:
+        """Return a copy of the ``(name, value)`` pairs, repeated names included, in order."""
         return list(self._list)
 
     def keys(self) -> list[str]:
+        """Return the header names in order, as set, once per header (so maybe repeated)."""
         return [k for k, _ in self._list]
 
     def update(self, other: t.Mapping[str, t.Any] | t.Iterable[tuple[str, t.Any]]) -> None:
+        """Set each header of ``other`` (a mapping or pairs) as ``h[name] = value`` does.
+
+        Each name replaces the headers of that name already there; of pairs
+        that repeat a name, the last one stays.
+        """
         pairs = other.items() if isinstance(other, t.Mapping) else other
         for name, value in pairs:
             self[name] = value
@@ -616,6 +638,7 @@ class EnvironHeaders(t.Mapping[str, str]):
         return t.cast(str, value)
 
     def get(self, name: str, default: t.Any = None) -> t.Any:
+        """Return the request header ``name`` (any case), or ``default`` if it was not sent."""
         key = _ENVIRON_KEYS.get(name) or self._key(name)
         return self.environ.get(key, default)
 
@@ -667,15 +690,21 @@ class FileStorage:
         self.headers = headers or {}
 
     def read(self, size: int = -1) -> bytes:
+        """Read up to ``size`` bytes of the upload (all that is left by default)."""
         return self.stream.read(size)
 
     def save(
         self, destination: str | os.PathLike[str] | t.BinaryIO, chunk_size: int = 64 * 1024
     ) -> None:
-        """Copy the whole upload to a path (``str`` or :class:`os.PathLike`,
-        such as :class:`pathlib.Path`) or to a writable binary file object.
+        """Copy the whole upload to a path or to a writable binary file.
 
-        The stream is rewound first, so a part already read is saved whole.
+        The stream is rewound first, so an upload already partly read is
+        saved whole.
+
+        :param destination: a path (``str`` or :class:`os.PathLike`, such as
+            :class:`pathlib.Path`), created or truncated, or a binary file
+            object opened for writing.
+        :param chunk_size: how many bytes are copied at a time.
         """
         self.stream.seek(0)
         if isinstance(destination, str | os.PathLike):
