@@ -16,6 +16,9 @@ from .context import has_request_context as has_request_context
 from .context import request as request
 from .context import response as response
 from .context import session as session
+from .csrf import CSRFError as CSRFError
+from .csrf import csrf_exempt as csrf_exempt
+from .csrf import csrf_token as csrf_token
 from .decorators import api as api
 from .decorators import delete as delete
 from .decorators import get as get

@@ -70,6 +70,9 @@ def create_environment(app: Digwebs) -> jinja2.Environment:
     from .sessions import get_flashed_messages
 
     env.globals["get_flashed_messages"] = get_flashed_messages
+    from .csrf import csrf_token
+
+    env.globals["csrf_token"] = csrf_token
     env.globals.update(app.template_globals)
     env.filters.update(app.template_filters)
     return env
