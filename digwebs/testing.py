@@ -79,7 +79,28 @@ def build_environ(
     content_type: str | None = None,
     environ_overrides: t.Mapping[str, t.Any] | None = None,
 ) -> dict[str, t.Any]:
-    """Build a WSGI environ for a request, as a server would."""
+    """Build the WSGI environ a server would pass for this request.
+
+    The environ is complete (:func:`wsgiref.util.setup_testing_defaults`
+    fills what is not given): ``http://localhost/`` from ``127.0.0.1``.
+
+    :param path: the target, percent-encoded as on the request line; a
+        query string in it is kept.
+    :param method: the method, upper-cased.
+    :param query: more query parameters, a mapping (a list value gives one
+        ``key=value`` each) or an encoded string, appended to ``path``'s.
+    :param headers: request headers; ``Content-Type`` and ``Content-Length``
+        go to ``CONTENT_TYPE`` and ``CONTENT_LENGTH`` as WSGI requires.
+    :param data: the body: a dict is form-encoded (multipart when ``files``
+        is given), a ``str`` is UTF-8 encoded, ``bytes`` are sent as they are.
+    :param json: a value sent as a JSON body (``application/json``); takes
+        precedence over ``data``.
+    :param files: uploads by field name: ``(filename, bytes or file[,
+        content_type])``, a path (:class:`os.PathLike`) or an open binary file.
+    :param content_type: the ``Content-Type``, instead of the one the body
+        kind implies.
+    :param environ_overrides: keys set last, over everything above.
+    """
     split = urlsplit(path)
     query_string = split.query
     if query:
@@ -132,7 +153,7 @@ def _unquote_path(path: str) -> str:
 
 
 class TestResponse:
-    """What the test client got back.
+    """What the test client got back: ``status``, ``status_code``, ``headers``, ``data``.
 
     ``history`` holds the redirect responses that ``follow_redirects=True``
     followed to get here, oldest first (empty otherwise).
@@ -149,18 +170,25 @@ class TestResponse:
 
     @property
     def text(self) -> str:
+        """The body decoded as UTF-8 (invalid bytes become U+FFFD)."""
         return self.data.decode("utf-8", "replace")
 
     @property
     def json(self) -> t.Any:
+        """The body parsed as JSON, or ``None`` for an empty body.
+
+        :raises json.JSONDecodeError: the body is not JSON.
+        """
         return _json.loads(self.data) if self.data else None
 
     @property
     def content_type(self) -> str | None:
+        """The ``Content-Type`` header, parameters included, or ``None``."""
         return t.cast("str | None", self.headers.get("Content-Type"))
 
     @property
     def location(self) -> str | None:
+        """The ``Location`` header as sent (not resolved), or ``None``."""
         return t.cast("str | None", self.headers.get("Location"))
 
     def __repr__(self) -> str:
@@ -168,9 +196,11 @@ class TestResponse:
 
 
 class RedirectLoopError(RuntimeError):
-    """``follow_redirects=True`` met a redirect it would repeat exactly, or
-    more than :attr:`TestClient.max_redirects` of them; the message shows the
-    chain."""
+    """Raised when ``follow_redirects=True`` would go round in circles.
+
+    That is, a redirect that would repeat a hop exactly, or more than
+    :attr:`TestClient.max_redirects` of them; the message shows the chain.
+    """
 
 
 # The redirects the client follows. 301, 302 and 303 become GET (HEAD stays
@@ -188,8 +218,10 @@ _NO_CONTENT_TYPE = "digwebs-testing/no-content-type"
 
 
 def _tolerate_missing_content_type(app: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:
-    """Let a response without Content-Type through wsgiref's validator: the
-    app's start_response gets a placeholder the client removes again."""
+    """Let a response without Content-Type through wsgiref's validator.
+
+    The app's ``start_response`` gets a placeholder the client removes again.
+    """
 
     def wrapped(environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Any:
         def add_placeholder(
@@ -209,6 +241,10 @@ def _tolerate_missing_content_type(app: t.Callable[..., t.Any]) -> t.Callable[..
 
 class TestClient:
     """Send requests to an application; cookies are kept across calls.
+
+    Each request goes through the application's WSGI entry, wrapped in
+    :func:`wsgiref.validate.validator` unless ``validate=False``, so a test
+    also checks that the application speaks correct WSGI.
 
     ``follow_redirects=True`` follows 301, 302, 303, 307 and 308 as
     werkzeug's test client does: the request's headers go along; 307 and 308
@@ -233,9 +269,17 @@ class TestClient:
         self._wsgi = validator(_tolerate_missing_content_type(app)) if validate else app
 
     def open(self, path: str, method: str = "GET", **kwargs: t.Any) -> TestResponse:
-        """Send one request (see :func:`build_environ` for the options) and
-        return the response, or the last one of the redirects it follows
-        with ``follow_redirects=True``."""
+        """Send one request and return the response.
+
+        Takes the options of :func:`build_environ`, and
+        ``follow_redirects=True`` to return the last response of the
+        redirects it follows (the others are in its ``history``). The
+        ``Cookie`` header carries the cookies kept so far unless ``headers``
+        gives one.
+
+        :raises RedirectLoopError: following redirects went round in circles.
+        :raises RuntimeError: a redirect leads to another host.
+        """
         follow = kwargs.pop("follow_redirects", False)
         headers = dict(kwargs.pop("headers", None) or {})
         environ = build_environ(path, method, headers=self._with_cookies(headers), **kwargs)
@@ -349,22 +393,29 @@ class TestClient:
                 self.cookies[name.strip()] = parsed.get(name.strip(), value)
 
     def get(self, path: str, **kwargs: t.Any) -> TestResponse:
+        """Send a GET request; the same as ``open(path, "GET", **kwargs)``."""
         return self.open(path, "GET", **kwargs)
 
     def post(self, path: str, **kwargs: t.Any) -> TestResponse:
+        """Send a POST request; the same as ``open(path, "POST", **kwargs)``."""
         return self.open(path, "POST", **kwargs)
 
     def put(self, path: str, **kwargs: t.Any) -> TestResponse:
+        """Send a PUT request; the same as ``open(path, "PUT", **kwargs)``."""
         return self.open(path, "PUT", **kwargs)
 
     def patch(self, path: str, **kwargs: t.Any) -> TestResponse:
+        """Send a PATCH request; the same as ``open(path, "PATCH", **kwargs)``."""
         return self.open(path, "PATCH", **kwargs)
 
     def delete(self, path: str, **kwargs: t.Any) -> TestResponse:
+        """Send a DELETE request; the same as ``open(path, "DELETE", **kwargs)``."""
         return self.open(path, "DELETE", **kwargs)
 
     def head(self, path: str, **kwargs: t.Any) -> TestResponse:
+        """Send a HEAD request; the same as ``open(path, "HEAD", **kwargs)``."""
         return self.open(path, "HEAD", **kwargs)
 
     def options(self, path: str, **kwargs: t.Any) -> TestResponse:
+        """Send a OPTIONS request; the same as ``open(path, "OPTIONS", **kwargs)``."""
         return self.open(path, "OPTIONS", **kwargs)
