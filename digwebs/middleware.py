@@ -4,9 +4,12 @@ A middleware is ``fn(ctx, next)``: it may work before calling ``next()``, look
 at or change the :class:`~digwebs.response.Response` that ``next()`` returns,
 or return its own value without calling ``next`` at all (short-circuit).
 
-Chains are composed once, when the application is finalised: each link is a
-small object holding the middleware and the link inside it, so a request
-walks pre-built objects and creates no closures.
+Chains are composed once, when the application is finalised (:func:`compose`):
+each link is a pair of closures built then, holding the middleware and the
+link inside it, so a request calls pre-built functions and creates no
+closure of its own. Which middleware wrap a route, and in what order, the
+application settles (``Digwebs._finalize``): global middleware outside
+prefix middleware, outside the route's ``@use`` list.
 """
 
 from __future__ import annotations
@@ -29,7 +32,13 @@ F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 
 @dataclass(frozen=True)
 class MiddlewareInfo:
-    """Where a middleware comes from and what it applies to."""
+    """Where a middleware comes from and what it applies to (for ``digwebs routes``).
+
+    ``name`` is ``"module.qualname"``; ``file`` and ``line`` are where it is
+    defined (``"?"`` and 0 when it has no code object). ``scope`` is
+    ``"global"`` (every request), ``"prefix"`` (routes under ``prefix``) or
+    ``"route"`` (one route's ``@use``).
+    """
 
     name: str
     module: str
@@ -42,11 +51,19 @@ class MiddlewareInfo:
 
 @dataclass(frozen=True)
 class MiddlewareEntry:
+    """A registered middleware: the function, its description, its registration number."""
+
     fn: Middleware
     info: MiddlewareInfo
     seq: int  # registration order, to keep equal orders stable
 
     def applies_to(self, path: str) -> bool:
+        """Tell whether this middleware wraps the route of rule ``path``.
+
+        True for a global one; for a prefix one, when ``path`` is the prefix
+        (with or without its trailing slash) or lies under it: prefix
+        ``/api`` covers ``/api`` and ``/api/users``, not ``/apix``.
+        """
         prefix = self.info.prefix
         if prefix is None:
             return True
@@ -57,6 +74,11 @@ class MiddlewareEntry:
 def describe(
     fn: t.Callable[..., t.Any], order: int, scope: str, prefix: str | None
 ) -> MiddlewareInfo:
+    """Describe middleware ``fn`` for :class:`MiddlewareInfo`.
+
+    A decorated function (``functools.wraps``) is described by the function
+    it wraps, so the file and line are where the user wrote it.
+    """
     target = inspect.unwrap(fn)
     code = getattr(target, "__code__", None)
     module = getattr(target, "__module__", None) or "?"
@@ -75,8 +97,13 @@ def describe(
 def middleware(order: int = 0, prefix: str | None = None) -> t.Callable[[F], F]:
     """Mark ``fn(ctx, next)`` as a middleware for ``app.load()`` to register.
 
-    Lower ``order`` runs further out. With ``prefix``, it wraps only the
-    routes under that path prefix.
+    The function is returned unchanged (only marked), so it can still be
+    called and tested directly.
+
+    :param order: lower runs further out; equal orders run in the order
+        they were registered.
+    :param prefix: wrap only the routes whose path is this prefix or lies
+        under it (``"/api"`` covers ``/api/users``); every request without.
     """
 
     def mark(fn: F) -> F:
@@ -89,7 +116,8 @@ def middleware(order: int = 0, prefix: str | None = None) -> t.Callable[[F], F]:
 def use(*fns: Middleware) -> t.Callable[[F], F]:
     """Wrap one route handler in the given middleware, first one outermost.
 
-    Works above or below the route decorator.
+    Works above or below the route decorator; stacked ``@use`` decorators
+    run top to bottom. They run inside the global and prefix middleware.
     """
 
     def mark(handler: F) -> F:
@@ -135,7 +163,14 @@ def compose(
     innermost: t.Callable[[RequestContext], Response],
     to_response: t.Callable[[t.Any, RequestContext], Response],
 ) -> t.Callable[[RequestContext], Response]:
-    """Wrap ``innermost`` in ``entries``, the first entry outermost."""
+    """Wrap ``innermost`` in ``entries``, the first entry outermost.
+
+    Called once per chain at start-up; the result is what a request calls.
+    A middleware's ``next()`` returns the inner chain's
+    :class:`~digwebs.response.Response` and makes it ``ctx.response``; a
+    value a middleware returns instead of a response is turned into one by
+    ``to_response``, as a handler's would be.
+    """
     chain = innermost
     for fn in reversed(entries):
         chain = _link(fn, chain, to_response)
