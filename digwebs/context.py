@@ -63,12 +63,15 @@ class _Globals:
     """Free-form per-request storage behind the ``g`` proxy."""
 
     def get(self, name: str, default: t.Any = None) -> t.Any:
+        """Return attribute ``name``, or ``default`` if it is not set."""
         return self.__dict__.get(name, default)
 
     def pop(self, name: str, default: t.Any = None) -> t.Any:
+        """Remove attribute ``name`` and return it, or ``default`` if it is not set."""
         return self.__dict__.pop(name, default)
 
     def setdefault(self, name: str, default: t.Any = None) -> t.Any:
+        """Return attribute ``name``, setting it to ``default`` first if it is not set."""
         return self.__dict__.setdefault(name, default)
 
     def __contains__(self, name: str) -> bool:
@@ -91,6 +94,10 @@ class RequestContext:
     response being prepared, created on first use so that handlers that only
     return a value never pay for it. Any other attribute may be set freely to
     carry data between middleware and handlers (``ctx.user = ...``).
+
+    Once the request is routed, ``ctx.route`` is the matched rule and
+    ``ctx.params`` its converted path parameters (both ``None`` before, and
+    for a request no rule matched).
     """
 
     # PERF: class-level defaults instead of __slots__ set in __init__: a
@@ -139,6 +146,13 @@ class RequestContext:
 
     @staticmethod
     def pop(token: contextvars.Token[RequestContext]) -> None:
+        """Make the context that was current before :meth:`push` current again.
+
+        :param token: what that :meth:`push` returned.
+        :raises RuntimeError: the token was already used.
+        :raises ValueError: the token was made in another
+            :class:`contextvars.Context`.
+        """
         _cv_ctx.reset(token)
 
     def __enter__(self) -> RequestContext:
