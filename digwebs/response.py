@@ -187,9 +187,18 @@ _new_object = object.__new__
 class Response:
     """An HTTP response: status, headers and a body.
 
-    ``body`` may be ``bytes``, ``str`` (encoded as UTF-8) or any iterable of
-    ``bytes`` (streamed as it is produced). ``status`` may be an ``int`` or a
-    WSGI status string such as ``"201 Created"``.
+    :param body: ``bytes``, ``str`` (encoded as UTF-8) or any iterable of
+        ``bytes`` (streamed as it is produced).
+    :param status: an ``int`` from 100 to 599 or a WSGI status string such
+        as ``"201 Created"``.
+    :param headers: a mapping or ``(name, value)`` pairs; each name replaces
+        what came before it, ``Content-Type`` included.
+    :param content_type: the ``Content-Type``; :attr:`default_content_type`
+        (HTML in UTF-8) if not given.
+    :raises TypeError, ValueError: a status or header that cannot be sent
+        (see :func:`parse_status`, :meth:`Headers.add
+        <digwebs.datastructures.Headers.add>`), raised here rather than when
+        the response is sent.
     """
 
     # _no_length: True when the headers are known to carry no Content-Length
@@ -274,6 +283,7 @@ class Response:
 
     @property
     def content_type(self) -> str | None:
+        """The ``Content-Type`` header, or ``None`` once it is removed; settable."""
         return t.cast("str | None", self.headers.get("Content-Type"))
 
     @content_type.setter
