@@ -387,6 +387,11 @@ class FileBody:
         return data
 
     def close(self) -> None:
+        """Close the file, if it was opened; iterating again yields nothing.
+
+        Safe to call more than once (the WSGI server calls it after the last
+        chunk, and so does the body itself).
+        """
         self._done = True
         fh, self._file = self._file, None
         if fh is not None:
@@ -507,6 +512,9 @@ def send_from_directory(
 
     ``directory`` is relative to ``app.root_path`` or absolute; ``filename``
     gets the static route's rules (no ``..``, no dotfiles, no way out).
+    The other keyword arguments are :func:`send_file`'s.
+
+    :raises NotFound: ``filename`` is refused, missing or not a regular file.
     """
     c = _get_ctx()
     folder = os.path.join(c.app.root_path, os.fspath(directory))

@@ -151,7 +151,15 @@ def _routes_of(app: Digwebs) -> list[RouteInfo]:
 def select_routes(
     routes: list[RouteInfo], sort: str, methods: t.Iterable[str], grep: str | None
 ) -> list[RouteInfo]:
-    """Filter by method and text, then sort."""
+    """Return the routes that answer one of ``methods`` and contain ``grep``, sorted.
+
+    :param sort: a key of :data:`SORT_KEYS`, or ``"order"`` to keep the
+        registration order.
+    :param methods: method names in any case (none: every route); HEAD
+        selects GET routes too, which answer it.
+    :param grep: text looked for, in any case, in the path, the name, the
+        handler and the view.
+    """
     wanted = {m.upper() for m in methods}
     if "HEAD" in wanted:
         wanted.add("GET")  # GET routes answer HEAD too
@@ -171,17 +179,19 @@ def select_routes(
 
 
 def renders_text(route: RouteInfo) -> str:
+    """Return the Renders cell: ``view <template>``, ``json`` or ``other``."""
     if route.renders == "view":
         return f"view {route.template}"
     return route.renders
 
 
 def middleware_text(route: RouteInfo) -> str:
+    """Return the Middleware cell: the names outermost first, ``>``-joined, or ``-``."""
     return " > ".join(m.name for m in route.middleware) or "-"
 
 
 def format_table(routes: list[RouteInfo], cwd: Path) -> str:
-    """Render routes as an aligned, plain-text table."""
+    """Render routes as an aligned, plain-text table (``No routes match.`` for none)."""
     header = ("Methods", "Path", "Name", "Handler", "Location", "Renders", "Middleware")
     rows = [
         (
@@ -206,7 +216,7 @@ def format_table(routes: list[RouteInfo], cwd: Path) -> str:
 
 
 def route_to_dict(route: RouteInfo, cwd: Path) -> dict[str, t.Any]:
-    """The JSON form of a route; its keys are stable."""
+    """Return the JSON form of a route; its keys are stable (scripts read them)."""
     return {
         "methods": list(route.methods),
         "path": route.path,
@@ -341,7 +351,7 @@ def check_app(app: Digwebs, routes: list[RouteInfo], cwd: Path) -> list[Problem]
 
 
 def check_views(app: Digwebs, routes: list[RouteInfo], cwd: Path) -> list[Problem]:
-    """Every ``@view`` template must exist."""
+    """Report each ``@view`` route whose template the app's loader cannot find."""
     import jinja2
 
     env = app.jinja_env
@@ -365,7 +375,11 @@ def check_views(app: Digwebs, routes: list[RouteInfo], cwd: Path) -> list[Proble
 
 
 def check_shadowing(app: Digwebs, routes: list[RouteInfo], cwd: Path) -> list[Problem]:
-    """Rules an earlier rule makes unreachable, for some or all URLs."""
+    """Report rules an earlier rule makes unreachable, for some or all URLs.
+
+    Exact duplicates come from the router; other overlaps are found by
+    matching a URL built from each rule's own pattern (:func:`sample_url`).
+    """
     pairs: list[tuple[tuple[str, str], tuple[str, str], str]] = []
     # The router knows exact duplicates (same shape, same method).
     for winner, loser in app.router.shadowed():
@@ -405,7 +419,7 @@ def check_shadowing(app: Digwebs, routes: list[RouteInfo], cwd: Path) -> list[Pr
 
 
 def sample_url(path: str) -> str | None:
-    """A URL that ``path`` matches, or None if a converter is unknown."""
+    """Return a URL that rule ``path`` matches, or None if a converter is unknown."""
     unknown = False
 
     def sample(m: re.Match[str]) -> str:
@@ -423,8 +437,12 @@ def sample_url(path: str) -> str | None:
 
 
 def check_url_for(app: Digwebs, routes: list[RouteInfo], cwd: Path) -> list[Problem]:
-    """``url_for('name')`` with a constant name, in views and Python code, must
-    name a route and give its path parameters."""
+    """Report ``url_for()`` calls that name no route or miss a path parameter.
+
+    Only calls with a constant name are checked, in the templates and in
+    the modules of ``controllers/`` and ``middlewares/``; a call that passes
+    ``*args`` or ``**values`` is not reported for missing parameters.
+    """
     params = {r.name: _path_params(r.path) for r in routes}
     problems: list[Problem] = []
     for file, line, name, given, open_ended in _url_for_calls(app, cwd, problems):
