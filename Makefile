@@ -9,12 +9,12 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= gevent
 
-.PHONY: demo test venv bench bench-server clean
+.PHONY: demo test docs venv bench bench-server clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev,gevent]'
+	$(PY) -m pip install --quiet -e '.[dev,gevent,docs]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -28,7 +28,16 @@ demo: $(STAMP)
 	$(VENV)/bin/digwebs new $(notdir $(DEMO_DIR)) --no-input --force --output-dir $(dir $(DEMO_DIR))
 	cd $(DEMO_DIR) && ../../$(VENV)/bin/digwebs serve --workers $(WORKERS) --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+# The documentation site (docs/, Sphinx with furo) as HTML in build/docs/;
+# -W: a warning (a broken reference, a page in no toctree, a docstring autodoc
+# cannot read) fails the build. -E: every page read again, so no stale page
+# hides a warning.
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -E -q -b html docs build/docs
+
+# The docs are built first; their examples run in the suite
+# (tests/test_docs_examples.py).
+test: $(STAMP) docs
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
