@@ -132,8 +132,8 @@ def find_import_string(app_option: str | None, cwd: Path) -> str:
     """Return the ``module:attr`` (or ``module``) import string of the app.
 
     ``--app`` wins over ``DIGWEBS_APP``, which wins over ``wsgiapp.py`` in
-    *cwd*. A file path (``src/site.py``) is accepted and turned into a
-    module name relative to *cwd*.
+    ``cwd``. A file path (``src/site.py``) is accepted and turned into a
+    module name relative to ``cwd``.
     """
     for source, value in (("--app", app_option), (ENV_VAR, os.environ.get(ENV_VAR))):
         if value is not None and value.strip():
@@ -234,7 +234,7 @@ def _not_found(module_name: str, cwd: Path) -> str:
 
 
 def load_app(import_string: str, cwd: Path) -> Digwebs:
-    """Import the app named by *import_string* with *cwd* first on ``sys.path``.
+    """Import the app named by ``import_string`` with ``cwd`` first on ``sys.path``.
 
     A :class:`digwebs.Digwebs` app is returned loaded (``app.load()``, which
     imports its controllers); any other WSGI callable is returned as it is.
@@ -438,7 +438,7 @@ def _short_path(filename: str | None, cwd: Path) -> str:
 
 
 def _where_raised(exc: BaseException, cwd: Path) -> str:
-    """``file:line`` of the project code that raised *exc* (else the deepest frame)."""
+    """``file:line`` of the project code that raised ``exc`` (else the deepest frame)."""
     if isinstance(exc, SyntaxError) and exc.filename:
         return f"{_short_path(exc.filename, cwd)}:{exc.lineno}"
     frames = [
@@ -453,5 +453,5 @@ def _where_raised(exc: BaseException, cwd: Path) -> str:
 
 
 def describe_location(module: t.Any, cwd: Path) -> str:
-    """The module's file, relative to *cwd* when inside it."""
+    """The module's file, relative to ``cwd`` when inside it."""
     return _short_path(getattr(module, "__file__", None), cwd)

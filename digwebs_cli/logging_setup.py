@@ -79,7 +79,7 @@ def level_name(levelno: int) -> str:
 
 
 def use_color(stream: t.Any, environ: t.Mapping[str, str] | None = None) -> bool:
-    """Whether to colour lines written to *stream*.
+    """Whether to colour lines written to ``stream``.
 
     True only for a terminal (``stream.isatty()``) and when ``NO_COLOR`` is
     unset or empty. A stream without ``isatty``, or whose ``isatty`` fails
@@ -100,8 +100,8 @@ def use_color(stream: t.Any, environ: t.Mapping[str, str] | None = None) -> bool
 class LogFormatter(logging.Formatter):
     """Formats a record as ``TIMESTAMP LEVEL SOURCE MESSAGE`` (see the module docstring).
 
-    *source* names every record of the handler (``access``, ``server``,
-    ``app``). With *color* the level, and the status of a record whose
+    ``source`` names every record of the handler (``access``, ``server``,
+    ``app``). With ``color`` the level, and the status of a record whose
     ``status_code`` attribute is set (an access line), are wrapped in ANSI
     colour codes; without it the line is plain text. An exception's
     traceback follows the line, uncoloured.
@@ -153,20 +153,21 @@ class LogFormatter(logging.Formatter):
 
 
 def stream_handler(stream: t.Any, source: str) -> logging.StreamHandler[t.Any]:
-    """A handler writing to *stream* in the digwebs format, coloured if it is a terminal."""
+    """A handler writing to ``stream`` in the digwebs format, coloured if it is a terminal."""
     handler: logging.StreamHandler[t.Any] = logging.StreamHandler(stream)
     handler.setFormatter(LogFormatter(source, color=use_color(stream)))
     return handler
 
 
 def install_app_logging(stream: t.Any) -> bool:
-    """Send the app's ``digwebs`` logger to *stream* in the digwebs format, at INFO.
+    """Send the app's ``digwebs`` logger to ``stream`` in the digwebs format, at INFO.
 
     Only when the app has not configured logging itself: if the ``digwebs``
     logger or the root logger has a handler already (the app called
     ``logging.basicConfig`` or added its own), nothing changes and the
-    result is False. The handler is marked, so calling this again (a worker
-    that reloads) does not stack a second one.
+    result is False. Otherwise the result is True, and the handler is
+    marked, so calling this again (a worker that reloads) does not stack a
+    second one.
     """
     logger = logging.getLogger("digwebs")
     if any(getattr(h, "_digwebs", False) for h in logger.handlers):

@@ -46,6 +46,9 @@ class Converter:
     tried first. ``regex`` is what the converter matches where a segment
     holds more than the parameter (``<name>.json``) or after a
     ``<path:...>``; alone in its segment only ``to_python`` decides.
+
+    :param args: the arguments a rule gives in ``<conv(a, b):name>``, as
+        stripped strings (none for ``<conv:name>``).
     """
 
     regex = r"[^/]+"
@@ -57,16 +60,16 @@ class Converter:
         self.args = args
 
     def to_python(self, value: str) -> t.Any:
-        """The value of the matched ``value``; :class:`ValueError` if it is not one."""
+        """Return the Python value of the matched text; :class:`ValueError` if it has none."""
         return value
 
     def to_url(self, value: t.Any) -> str:
-        """``value`` as percent-encoded path text; :class:`ValueError` if it cannot be."""
+        """Return ``value`` as percent-encoded path text; :class:`ValueError` if it cannot be."""
         return quote(str(value), safe=_SEGMENT_SAFE)
 
     @property
     def shape(self) -> str:
-        """Equal for converters that match the same texts (rules with it share tree nodes)."""
+        """A key equal for converters that match the same texts (their rules share tree nodes)."""
         return f"{type(self).__name__}{self.args}"
 
 
