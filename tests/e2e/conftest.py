@@ -228,3 +228,28 @@ def burst(
 def http_burst() -> t.Callable[..., tuple[list[t.Any], float]]:
     """``http_burst(port, paths)``: all requests overlapping, over real sockets."""
     return burst
+
+
+@pytest.fixture(scope="module")
+def start_module_server(tmp_path_factory) -> t.Iterator[t.Callable[..., Server]]:
+    """``start(args, cwd, port=None, **env)``: a :class:`Server` kept for the whole module.
+
+    For a deployment several tests share (servers behind nginx). ``port``
+    pins the address, for an upstream written in a config file and for an
+    instance started again where it was: the last ``--port`` on a command
+    line wins. Every server still running at the end is stopped by its pid.
+    """
+    servers: list[Server] = []
+    logs = tmp_path_factory.mktemp("servers")
+
+    def start(args: t.Sequence[str], cwd: Path, port: int | None = None, **env: str) -> Server:
+        pinned = [] if port is None else ["--port", str(port)]
+        server = Server([*pinned, *args], cwd, logs / f"server-{len(servers)}.log", **env)
+        if port is not None:
+            server.port = port
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop(timeout=15)
