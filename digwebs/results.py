@@ -23,6 +23,8 @@ from .error_pages import internal_error_response as internal_error_response
 from .error_pages import prefers_json as prefers_json
 from .errors import HttpError, Redirect
 from .response import _STATUS_LINES, Response, header_list, json_bytes, status_line
+from .security_headers import add_to as _add_security
+from .security_headers import for_app as _security_headers
 
 if t.TYPE_CHECKING:
     from .app import Digwebs
@@ -128,6 +130,10 @@ class Endpoint:
         dumps, json_type = json_bytes, _JSON_TYPE
         default_type = self.response_class.default_content_type
         body_status_lines = _BODY_STATUS_LINES
+        # The security headers, fixed at start-up; with no https-only one
+        # configured the scheme need not be looked at.
+        plain, secure, names = _security_headers(self.app)
+        by_scheme = plain != secure
 
         # PERF: a call with one positional argument costs a third of fn(**params).
         only = _only_parameter(fn, self.arg_names)
@@ -141,6 +147,8 @@ class Endpoint:
             if ctx._response is not None or ctx._session is not None:
                 return slow(rv, ctx)
             cls = type(rv)
+            https = by_scheme and ctx.request.environ.get("wsgi.url_scheme") == "https"
+            extra = secure if https else plain
             if cls is tuple and len(rv) == 3:
                 body, code, headers = rv
                 if type(body) is str:
@@ -151,12 +159,20 @@ class Endpoint:
                 header_pairs, no_length = header_list(headers, default_type)
                 if not no_length:
                     return slow(rv, ctx)
+                if len(header_pairs) > 1:  # the handler's own may replace some
+                    _add_security(header_pairs, extra, names)
+                else:
+                    header_pairs += extra
             elif cls is str or cls is bytes:
                 body = rv if cls is bytes else rv.encode()
-                line, header_pairs = "200 OK", [("Content-Type", default_type)]
+                header_pairs = [("Content-Type", default_type)]
+                header_pairs += extra
+                line = "200 OK"
             elif cls is dict or cls is list:
                 body = dumps(rv)
-                line, header_pairs = "200 OK", [("Content-Type", json_type)]
+                header_pairs = [("Content-Type", json_type)]
+                header_pairs += extra
+                line = "200 OK"
             else:
                 return slow(rv, ctx)
             # What finish() does for a bytes body (wsgi_app drops it for HEAD).
@@ -172,8 +188,13 @@ class Endpoint:
             cls = type(rv)
             if (cls is dict or cls is list) and ctx._response is None and ctx._session is None:
                 body = dumps(rv)
-                length = str(len(body))
-                start_response("200 OK", [("Content-Type", json_type), ("Content-Length", length)])
+                header_pairs = [("Content-Type", json_type)]
+                if by_scheme and ctx.request.environ.get("wsgi.url_scheme") == "https":
+                    header_pairs += secure
+                else:
+                    header_pairs += plain
+                header_pairs.append(("Content-Length", str(len(body))))
+                start_response("200 OK", header_pairs)
                 return [body]
             return slow(rv, ctx)  # @api turns everything else into JSON the careful way
 
@@ -405,22 +426,31 @@ class _StreamWithContext:
 def finish(
     ctx: RequestContext, resp: Response, start_response: t.Callable[..., t.Any]
 ) -> t.Iterable[bytes]:
-    """Hand status and headers to the server and return the body iterable."""
+    """Hand status and headers to the server and return the body iterable.
+
+    Every answer leaves with the application's security headers (those the
+    response does not set itself), before its Content-Length.
+    """
     code = resp.status_code
     headers = resp._header_list
     body = resp.body
+    environ = ctx.request.environ
+    try:
+        plain, secure, names = ctx.app._security_headers  # type: ignore[attr-defined]
+    except AttributeError:  # the first answer of this application
+        plain, secure, names = _security_headers(ctx.app)
+    _add_security(headers, secure if environ.get("wsgi.url_scheme") == "https" else plain, names)
+    if type(body) is not bytes and isinstance(body, str) and _may_have_body(code):
+        body = resp.body = body.encode()
     # PERF: the commonest response first: a bytes body that may carry one.
     if type(body) is bytes and _may_have_body(code):
         if resp._no_length or not _has_length(headers):
             headers.append(("Content-Length", str(len(body))))
         start_response(resp._status or _STATUS_LINES.get(code) or status_line(code), headers)
-        if ctx.request.environ["REQUEST_METHOD"] == "HEAD":
+        if environ["REQUEST_METHOD"] == "HEAD":
             return []
         return [body]
-    if isinstance(body, str) and _may_have_body(code):
-        resp.body = body.encode()
-        return finish(ctx, resp, start_response)
-    head = ctx.request.environ["REQUEST_METHOD"] == "HEAD"
+    head = environ["REQUEST_METHOD"] == "HEAD"
     if not _may_have_body(code):
         # These responses never carry a body, nor a type or length for one.
         headers[:] = [
@@ -431,7 +461,7 @@ def finish(
             close()
         iterable: t.Iterable[bytes] = []
     else:
-        wrapper = ctx.request.environ.get("wsgi.file_wrapper")
+        wrapper = environ.get("wsgi.file_wrapper")
         file_body = getattr(body, "wsgi_file", None)
         if head:
             close = getattr(body, "close", None)
@@ -449,4 +479,3 @@ def finish(
 def _has_length(headers: list[tuple[str, str]]) -> bool:
     # An explicit Content-Length is kept, never doubled.
     return any(len(name) == 14 and name.lower() == "content-length" for name, _ in headers)
-

@@ -14,7 +14,7 @@ import typing as t
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 
-from .context import _get_ctx
+from .context import _cv_ctx, _get_ctx
 
 if t.TYPE_CHECKING:
     from .app import Digwebs
@@ -99,7 +99,7 @@ class SessionInterface:
         options = {
             "path": cfg.get("session_cookie_path", "/"),
             "domain": cfg.get("session_cookie_domain"),
-            "secure": bool(cfg.get("session_cookie_secure")),
+            "secure": _secure(cfg.get("session_cookie_secure")),
             "httponly": bool(cfg.get("session_cookie_httponly", True)),
             "samesite": cfg.get("session_cookie_samesite", "Lax"),
         }
@@ -121,6 +121,20 @@ class SessionInterface:
                 len(name) + len(value),
             )
         response.set_cookie(name, value, max_age=cfg.get("session_max_age"), **options)
+
+
+def _secure(setting: t.Any) -> bool:
+    """The cookie's ``Secure`` flag: forced by true/false, else the request's scheme.
+
+    ``None`` (the default) marks the cookie Secure when the request came
+    over https (``wsgi.url_scheme``, which a trusted proxy's
+    ``X-Forwarded-Proto`` sets), so one setting serves ``digwebs serve`` on
+    plain http in development and the site behind TLS in production.
+    """
+    if setting is not None:
+        return bool(setting)
+    ctx = _cv_ctx.get(None)
+    return ctx is not None and ctx.request.environ.get("wsgi.url_scheme") == "https"
 
 
 def _add_vary_cookie(response: Response) -> None:

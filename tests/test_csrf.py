@@ -147,7 +147,9 @@ TRUSTED_TABLE = [
 
 @pytest.mark.parametrize(("origin", "site", "status"), TRUSTED_TABLE)
 def test_trusted_origins(tmp_path, origin, site, status):
-    app = make_app(tmp_path, csrf_trusted_origins=["https://trusted.example", "https://*.sub.example"])
+    app = make_app(
+        tmp_path, csrf_trusted_origins=["https://trusted.example", "https://*.sub.example"]
+    )
     r = app.test_client().post("/", headers=_headers(site, origin))
     assert r.status_code == status, r.text
 
@@ -284,9 +286,9 @@ def test_two_tokens_differ_and_both_are_valid(client):
     for token in (first, second):
         assert client.post("/", headers={"X-CSRF-Token": token}).status_code == 200
     # The raw secret never shows up in a token.
-    secret = client.app.session_interface.open(
-        client.app, _request_with_cookies(client)
-    ).get("_csrf_secret")
+    secret = client.app.session_interface.open(client.app, _request_with_cookies(client)).get(
+        "_csrf_secret"
+    )
     assert secret and secret not in first and secret not in second
 
 
@@ -475,8 +477,9 @@ def test_hostile_headers_never_give_a_500(tmp_path_factory, site, origin, token,
             headers[name] = value
     overrides = {"wsgi.url_scheme": "https"} if https else {}
     r = app.test_client().post("/", headers=headers, environ_overrides=overrides)
-    assert r.status_code in (200, 403)
-    if token is not None:
+    # 400: a Host header the host check (digwebs/hosts.py) refuses first.
+    assert r.status_code in (200, 400, 403)
+    if token is not None and r.status_code != 400:
         assert r.status_code == 403  # no such token is valid
 
 

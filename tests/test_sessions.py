@@ -276,6 +276,29 @@ def test_cookie_flags_when_configured(tmp_path):
     assert attrs["domain"] == "example.com"
 
 
+HTTPS = {"wsgi.url_scheme": "https"}
+
+
+def test_the_cookie_is_secure_when_the_request_is_https(tmp_path):
+    # session_cookie_secure = None (the default) follows the request's scheme.
+    client = make_app(tmp_path).test_client()
+    assert "secure" in attributes(cookie_header(client.get("/set/a/b", environ_overrides=HTTPS)))
+    assert "secure" not in attributes(cookie_header(client.get("/set/a/c")))
+    # Deleting it carries the same flag.
+    resp = client.get("/clear", environ_overrides=HTTPS)
+    assert "secure" in attributes(cookie_header(resp))
+
+
+@pytest.mark.parametrize(
+    ("setting", "over_http", "over_https"), [(True, True, True), (False, False, False)]
+)
+def test_session_cookie_secure_true_or_false_forces_it(tmp_path, setting, over_http, over_https):
+    client = make_app(tmp_path, session_cookie_secure=setting).test_client()
+    http = "secure" in attributes(cookie_header(client.get("/set/a/b")))
+    https = "secure" in attributes(cookie_header(client.get("/set/a/c", environ_overrides=HTTPS)))
+    assert (http, https) == (over_http, over_https)
+
+
 def test_cookie_flags_from_config_files_and_environment(tmp_path, monkeypatch):
     (tmp_path / "config").mkdir()
     (tmp_path / "config" / "default.toml").write_text("session_cookie_secure = true\n")
