@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import typing as t
 
-from .tree import _KIND_INT, _KIND_STRING, _Node, _Segment
+from .tree import _KIND_INT, _KIND_STRING, _DynamicStep, _Node
 
 if t.TYPE_CHECKING:
     from .router import Router
@@ -239,7 +239,7 @@ class _Writer:
         self.bisect(children, mid, hi, i, values, indent + 1, length)
 
 
-def _inlined_dynamic(node: _Node) -> tuple[_Segment, _Node] | None:
+def _inlined_dynamic(node: _Node) -> tuple[_DynamicStep, _Node] | None:
     """The dynamic child the unrolled walk follows, if it can follow one.
 
     Only a node's only dynamic child, and not a ``<path:...>`` (whose match
@@ -248,10 +248,10 @@ def _inlined_dynamic(node: _Node) -> tuple[_Segment, _Node] | None:
     """
     if len(node.dynamic) != 1:
         return None
-    segment, child = node.dynamic[0]
-    if segment.greedy:
+    step, child = node.dynamic[0]
+    if step.greedy:
         return None
-    return segment, child
+    return step, child
 
 
 def compile_lookup(router: Router) -> Lookup:

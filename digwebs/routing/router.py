@@ -13,7 +13,7 @@ from urllib.parse import quote
 from ..errors import MethodNotAllowed, NotFound, RequestRedirect
 from .converters import _PATH_SAFE, DEFAULT_CONVERTERS, Converter
 from .rules import BuildError, Rule
-from .tree import _Node, _SlashRequired, params, walk
+from .tree import _Node, _SlashRequired, rule_params, walk
 
 __all__ = ["Router"]
 
@@ -51,8 +51,8 @@ class Router:
                 "give one of them another name=..."
             )
         node = self._root
-        for segment in rule.segments:
-            node = node.child_for(segment)
+        for step in rule.segments:
+            node = node.child_for(step)
         winners: list[Rule] = []
         for method in sorted(rule.methods):
             existing = node.rules.get(method)
@@ -173,7 +173,7 @@ class Router:
             url = quote(path + "/", safe=_PATH_SAFE, errors="surrogatepass")
             raise RequestRedirect(url) from None
         if rule is not None:
-            return rule, params(rule, values) if values else {}
+            return rule, rule_params(rule, values) if values else {}
         if allowed:
             raise MethodNotAllowed(self._allow(allowed))
         return None

@@ -1,8 +1,8 @@
 """Rules: one URL pattern parsed into the steps the tree stores, and built back into URLs.
 
 :class:`Rule` parses ``/users/<int:id>`` once, at registration, into static
-text and :class:`~.tree._Segment` steps (what matching needs) and into the
-parts :meth:`Rule.build` joins (what ``url_for`` needs).
+text and :class:`~.tree._DynamicStep` steps (what matching needs) and into
+the parts :meth:`Rule.build` joins (what ``url_for`` needs).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import typing as t
 from urllib.parse import quote, urlencode
 
 from .converters import _PATH_SAFE, _QUERY_SAFE, DEFAULT_CONVERTERS, Converter
-from .tree import _Piece, _Segment
+from .tree import _DynamicStep, _Piece
 
 __all__ = ["BuildError", "Rule", "method_names"]
 
@@ -49,14 +49,12 @@ class Rule:
         self.name = name
         # Parameter names in path order (a tuple: matching zips values onto it).
         self.arg_names: tuple[str, ...] = ()
-        # Parsed steps: str for static segments, _Segment for dynamic ones.
-        self.segments: list[str | _Segment] = []
+        # Parsed steps: str for static segments, _DynamicStep for dynamic ones.
+        self.segments: list[str | _DynamicStep] = []
         # What build() joins: quoted static text, or (name, converter).
         self._build_parts: list[str | tuple[str, Converter]] = []
         self.path = self._parse(path, {**DEFAULT_CONVERTERS, **(converters or {})})
         self.is_static = all(isinstance(s, str) for s in self.segments)
-        # Steps that yield several values (_Many) need spreading.
-        self.has_many = any(isinstance(s, _Segment) and s.regex is not None for s in self.segments)
         # Set by the application when it composes the chains; ``direct`` only
         # for a route no middleware wraps (see results.Endpoint.as_direct).
         self.chain: t.Any = None
@@ -107,14 +105,14 @@ class Rule:
                 # The path parameter and all after it: one step.
                 rest = parsed[j:]
                 suffixed = len(rest) > 1 and rest[-1] == []
-                self.segments.append(_Segment(rest, greedy=True, suffixed=suffixed))
+                self.segments.append(_DynamicStep(rest, greedy=True, suffixed=suffixed))
                 if suffixed:
                     self.segments.append("")
                 break
             if all(isinstance(p, str) for p in pieces):
                 self.segments.append("".join(t.cast(list[str], pieces)))
             else:
-                self.segments.append(_Segment([pieces]))
+                self.segments.append(_DynamicStep([pieces]))
         return "/" + "/".join(normalised)
 
     def build(self, values: t.Mapping[str, t.Any], /) -> str:

@@ -1,7 +1,7 @@
 """The segment tree rules are stored in, and the generic walk that searches it.
 
 A rule is a list of steps: static text (a ``str``) or a dynamic
-:class:`_Segment` (one parameter, text mixed with parameters, or a
+:class:`_DynamicStep` (one parameter, text mixed with parameters, or a
 ``<path:...>`` and the rest of the rule). :meth:`Router.add
 <digwebs.routing.Router.add>` files each rule under the :class:`_Node` its
 steps lead to; :func:`walk` is the depth-first search in werkzeug's order
@@ -42,9 +42,11 @@ class _SlashRequired(Exception):
 _Piece = str | tuple[str, Converter]
 
 
-class _Segment:
-    """A dynamic step of the tree: one parameter, text mixed with parameters,
-    or (``greedy``) a ``<path:...>`` and the rest of the rule after it.
+class _DynamicStep:
+    """A step of a rule that is not plain text, and what it matches.
+
+    One parameter, text mixed with parameters (``<name>.json``), or
+    (``greedy``) a ``<path:...>`` and the rest of the rule after it.
 
     ``weight`` is werkzeug's ``Weighting`` of the step: more static pieces
     first, then longer ones, then more parameters, then lighter converters.
@@ -144,21 +146,21 @@ class _Node:
 
     def __init__(self) -> None:
         self.static: dict[str, _Node] = {}
-        self.dynamic: list[tuple[_Segment, _Node]] = []
+        self.dynamic: list[tuple[_DynamicStep, _Node]] = []
         self.rules: dict[str, Rule] = {}
         self._shapes: dict[tuple[tuple[str, ...], ...], _Node] = {}
 
-    def child_for(self, segment: str | _Segment) -> _Node:
-        """The child ``segment`` leads to, created if there is none yet."""
-        if isinstance(segment, str):
-            node = self.static.get(segment)
+    def child_for(self, step: str | _DynamicStep) -> _Node:
+        """Return the child ``step`` leads to, created if there is none yet."""
+        if isinstance(step, str):
+            node = self.static.get(step)
             if node is None:
-                node = self.static[segment] = _Node()
+                node = self.static[step] = _Node()
             return node
-        node = self._shapes.get(segment.shape)
+        node = self._shapes.get(step.shape)
         if node is None:
-            node = self._shapes[segment.shape] = _Node()
-            self.dynamic.append((segment, node))
+            node = self._shapes[step.shape] = _Node()
+            self.dynamic.append((step, node))
             # Stable: steps of equal weight keep their registration order.
             self.dynamic.sort(key=lambda item: item[0].weight)
         return node
@@ -228,8 +230,8 @@ def walk(
     return None
 
 
-def params(rule: Rule, values: list[t.Any]) -> dict[str, t.Any]:
-    """The parameters of ``rule`` from the ``values`` :func:`walk` collected."""
+def rule_params(rule: Rule, values: list[t.Any]) -> dict[str, t.Any]:
+    """Return the parameters of ``rule`` by name, from the ``values`` :func:`walk` collected."""
     flat: list[t.Any] = []
     for v in values:
         if type(v) is _Many:
