@@ -150,9 +150,7 @@ def _dict_builder(names: tuple[str, ...]) -> t.Any:
     return namespace["build"]
 
 
-def _checked_header_list(
-    headers: t.Any, content_type: str
-) -> tuple[list[tuple[str, str]], bool]:
+def _checked_header_list(headers: t.Any, content_type: str) -> tuple[list[tuple[str, str]], bool]:
     """:func:`header_list` the plain way: every name and value checked, values made str."""
     headers_out = [("Content-Type", content_type)]
     no_length = True

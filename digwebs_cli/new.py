@@ -717,9 +717,7 @@ def _git_commit(git: str, target: Path, files: list[str]) -> str:
     return result.stdout.strip()
 
 
-def _print_summary(
-    target: Path, template: str | None, report: _Report, commit: str | None
-) -> None:
+def _print_summary(target: Path, template: str | None, report: _Report, commit: str | None) -> None:
     """What was created, and the commands to run next."""
     where = _display_path(target)
     for rel in report.replaced:

@@ -128,9 +128,7 @@ class _Writer:
         else:
             self.children(node, i, values, indent, length)
 
-    def rules(
-        self, rules: t.Any, nodes: list[_Node], values: list[str], indent: int
-    ) -> None:
+    def rules(self, rules: t.Any, nodes: list[_Node], values: list[str], indent: int) -> None:
         """Return the rule for ``method`` from ``rules``, an expression (or a dict)."""
         if not isinstance(rules, str):
             if not rules:  # a redirect at most: the fallback's to say
@@ -150,12 +148,13 @@ class _Writer:
             params = f"dict(zip(rule.arg_names, ({', '.join(values)},)))"
         self.emit(indent + 1, f"return rule, {params}")
 
-    def children(
-        self, node: _Node, i: int, values: list[str], indent: int, length: int
-    ) -> None:
+    def children(self, node: _Node, i: int, values: list[str], indent: int, length: int) -> None:
         segment = f"s{i}"  # unpacked by root()
-        statics = [(name, child) for name, child in node.static.items()
-                   if length in self.ends(child, i + 1)]
+        statics = [
+            (name, child)
+            for name, child in node.static.items()
+            if length in self.ends(child, i + 1)
+        ]
         dynamic = _inlined_dynamic(node)
         if dynamic is not None and length not in self.ends(dynamic[1], i + 1):
             dynamic = None

@@ -166,8 +166,6 @@ class _Node:
         return node
 
 
-
-
 def walk(
     node: _Node,
     segments: t.Sequence[str],
