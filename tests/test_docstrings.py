@@ -16,9 +16,14 @@ classes. The module itself counts too. What a docstring is:
   :class:`typing.NamedTuple` write when a class has none.
 
 ``NOT_YET`` lists the modules other engineers are still editing; the lead
-empties it once they are done, and then every module is checked.
+empties it once they are done, and then every module is checked. A module
+that is not listed, a new one included, is checked from the start.
 
-Run ``python tests/test_docstrings.py`` for the count per module.
+Run ``python tests/test_docstrings.py`` for the count per module. When this
+test was written (at db7fffa), the rule above counted 375 public definitions
+in 43 modules, 76 of them without a docstring (48 in the modules checked
+here; 85 of 332 at 50d9cc6, where issue 10 began; the issue's "133 of 278"
+was counted another way).
 """
 
 from __future__ import annotations
@@ -158,8 +163,9 @@ def public_definitions(module_name: str) -> list[tuple[str, str | None]]:
 @pytest.mark.parametrize("module_name", [m for m in public_modules() if m not in NOT_YET])
 def test_public_definitions_have_docstrings(module_name: str) -> None:
     missing = [name for name, doc in public_definitions(module_name) if doc is None]
-    assert not missing, f"{len(missing)} public definitions without a docstring:\n" + "\n".join(
-        missing
+    assert not missing, (
+        f"{len(missing)} public definitions without a docstring (write one; a module"
+        " another engineer is still writing may go in NOT_YET meanwhile):\n" + "\n".join(missing)
     )
 
 
