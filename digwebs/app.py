@@ -17,8 +17,10 @@ from . import csrf, error_pages, results
 from .config import load_config
 from .context import RequestContext, _cv_ctx, _cv_loading_app
 from .errors import BadRequest, HttpError, MethodNotAllowed, NotFound, RequestRedirect
+from .hosts import HostCheck, external_host, split_host
 from .local import LocalProxy
 from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe
+from .proxies import TrustedProxies
 from .request import Request
 from .response import Response
 from .routing import BuildError, Router, Rule, method_names
@@ -101,6 +103,12 @@ class Digwebs:
         self._plain_classes = False
         # The config's max_content_length, read once at start-up for wsgi_app.
         self._body_limit: int | None = None
+        #: The ``trusted_proxies`` of the config (None: none), from the first request on.
+        self.trusted_proxies: TrustedProxies | None = None
+        # The front door (proxy rewrite, then host check) and the Host values
+        # it already let in when there is no rewrite (see _finalize).
+        self._front: t.Callable[[dict[str, t.Any]], HttpError | None] = self._first_front
+        self._known_hosts: t.Container[t.Any] | None = None
 
     # -- registration -------------------------------------------------------
 
@@ -275,10 +283,37 @@ class Digwebs:
             # that routes no middleware wraps may answer the server directly.
             self._direct_lookup = None if global_mw else self._lookup
             self._body_limit = self.config.get("max_content_length")
+            self._build_front()
             # The allocation shortcut in wsgi_app only skips __init__ calls
             # that do nothing but store their arguments.
             self._plain_classes = self.request_class.__init__ is Request.__init__
             self._finalized = True
+
+    def _build_front(self) -> None:
+        """Compose what wsgi_app runs before routing: proxy rewrite, host check."""
+        proxies = self.trusted_proxies = TrustedProxies.from_config(self.config)
+        check = HostCheck.from_config(self.config)
+        if proxies is None:
+            # PERF: with no rewrite, a Host value seen before is let in by
+            # wsgi_app's own set lookup, without a call.
+            self._front = check
+            self._known_hosts = check.known
+        else:
+            rewrite = proxies.rewrite
+
+            def front(environ: dict[str, t.Any]) -> HttpError | None:
+                rewrite(environ)
+                return check(environ)
+
+            self._front = front
+            self._known_hosts = None
+
+    def _first_front(self, environ: dict[str, t.Any]) -> HttpError | None:
+        # The front door is built with the chains; a request arriving first
+        # composes them, then passes the real door.
+        if not self._finalized:
+            self._finalize()
+        return self._front(environ)
 
     def _register_static(self) -> None:
         from .static import register_static_routes
@@ -347,8 +382,23 @@ class Digwebs:
         ``name`` too. Under a mount point (``SCRIPT_NAME``) the URL starts
         with it, and always with exactly one ``/``: a hostile ``SCRIPT_NAME``
         such as ``//evil.example`` cannot turn it into another host's URL.
+
+        ``_external=True`` makes the URL absolute, as Flask's: in a request,
+        with its scheme and host (after the trusted proxy rewrite, and checked
+        against ``allowed_hosts`` before the request was routed), without the
+        scheme's default port; outside a request with the ``server_name`` and
+        ``preferred_url_scheme`` settings (a :class:`RuntimeError` when
+        ``server_name`` is not set). ``_scheme="https"`` sets the scheme and
+        implies ``_external``. ``_anchor`` adds a ``#fragment``.
         """
         anchor = values.pop("_anchor", None)
+        external = values.pop("_external", None)
+        scheme = values.pop("_scheme", None)
+        if scheme is not None:
+            if external is None:
+                external = True
+            elif not external:
+                raise ValueError("url_for: '_scheme' needs '_external=True' (the URL is absolute).")
         try:
             url = self.router.build(name, values)
         except BuildError:
@@ -359,15 +409,46 @@ class Digwebs:
             self._register_static()
             url = self.router.build(name, values)
         c = _cv_ctx.get(None)
-        if c is not None and c.request.script_root:
-            url = results.site_path(c.request.script_root + url)
+        if c is not None:
+            if c.request.script_root:
+                url = results.site_path(c.request.script_root + url)
+            if external:
+                environ = c.request.environ
+                host = external_host(environ)
+                url = f"{scheme or environ.get('wsgi.url_scheme', 'http')}://{host}{url}"
+        elif external:
+            url = self._server_url(name, scheme) + url
         return f"{url}#{anchor}" if anchor else url
+
+    def _server_url(self, name: str, scheme: str | None) -> str:
+        """``scheme://server_name`` for an absolute URL built outside a request."""
+        server_name = self.config.get("server_name")
+        if not server_name:
+            raise RuntimeError(
+                f"Unable to build an absolute URL for {name!r} outside a request: set the "
+                "server_name setting (e.g. server_name = \"example.com\", and "
+                "preferred_url_scheme = \"https\"), or build it inside a request or "
+                "'with app.test_request_context(...):'."
+            )
+        preferred = self.config.get("preferred_url_scheme") or "http"
+        host = str(server_name).lower()
+        if split_host(host) is not None:
+            host = host.removesuffix({"http": ":80", "https": ":443"}.get(preferred, "\0"))
+        return f"{scheme or preferred}://{host}"
 
     # -- the request --------------------------------------------------------
 
     def wsgi_app(
         self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
     ) -> t.Iterable[bytes]:
+        # The front door, before anything reads the request: believe a
+        # trusted proxy's X-Forwarded-* headers, then refuse a bad host.
+        # PERF: without proxies, a Host seen before costs one set lookup.
+        known = self._known_hosts
+        if known is None or environ.get("HTTP_HOST") not in known:
+            refused = self._front(environ)
+            if refused is not None:
+                return self._refuse(environ, start_response, refused)
         # PERF: Request(environ) and RequestContext(app, request), without
         # the cost of two __init__ calls (see _finalize for subclasses).
         if self._plain_classes:
@@ -378,8 +459,6 @@ class Digwebs:
             ctx.app = self
             ctx.request = request
         else:
-            if not self._finalized:
-                self._finalize()
             ctx = RequestContext(self, self._new_request(environ))
         token = _set_ctx(ctx)
         try:
@@ -434,6 +513,21 @@ class Digwebs:
         the object with routes and config.
         """
         return self.wsgi_app(environ, start_response)
+
+    def _refuse(
+        self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any], exc: HttpError
+    ) -> t.Iterable[bytes]:
+        """Answer a request the front door refused (a bad host), unrouted."""
+        ctx = RequestContext(self, self._new_request(environ))
+        token = _set_ctx(ctx)
+        try:
+            try:
+                resp = self.handle_http_error(ctx, exc)
+            except Exception as inner:  # the project's 400 handler failed
+                resp = self.handle_exception(ctx, inner)
+            return _finish(ctx, resp, start_response)
+        finally:
+            _reset_ctx(token)
 
     def _new_request(self, environ: dict[str, t.Any]) -> Request:
         """A ``request_class`` for ``environ``, with this app's body limit."""
@@ -583,7 +677,12 @@ class Digwebs:
         """A request context to use in ``with`` outside of a real request."""
         from .testing import build_environ
 
-        return RequestContext(self, self._new_request(build_environ(path, method, **kwargs)))
+        environ = build_environ(path, method, **kwargs)
+        if not self._finalized:
+            self._finalize()
+        if self.trusted_proxies is not None:  # as a request through wsgi_app sees it
+            self.trusted_proxies.rewrite(environ)
+        return RequestContext(self, self._new_request(environ))
 
     def __repr__(self) -> str:
         return f"<Digwebs {self.root_path!r}>"

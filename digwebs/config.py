@@ -47,6 +47,9 @@ DEFAULTS: dict[str, t.Any] = {
     "allowed_hosts": [],  # host names (``*.example.com`` patterns) this site answers; [] any
     "csrf_protection": True,  # refuse cross-origin unsafe requests (see digwebs.csrf)
     "csrf_trusted_origins": [],  # other origins allowed to post, e.g. "https://app.example.com"
+    # url_for(..., _external=True) outside a request: "example.com[:port]", "http"/"https".
+    "server_name": None,
+    "preferred_url_scheme": "http",
     # Header names as snake_case keys; set one to "" to send none.
     "security_headers": {
         "x_content_type_options": "nosniff",
@@ -221,6 +224,28 @@ def check_config(config: Config, folder: Path | None = None) -> None:
         not isinstance(max_age, int) or isinstance(max_age, bool) or max_age < 0
     ):
         raise ConfigError(f"session_max_age must be a number of seconds, not {max_age!r}")
+    _check_front_door(config)
+
+
+def _check_front_door(config: Config) -> None:
+    """The settings of issue 12's proxies and hosts, each refused with its fix."""
+    # Imported here: both modules import ConfigError from this one.
+    from .hosts import parse_allowed_hosts, split_host
+    from .proxies import parse_trusted_proxies
+
+    parse_trusted_proxies(config.get("trusted_proxies") or [])
+    parse_allowed_hosts(config.get("allowed_hosts") or [])
+    server_name = config.get("server_name")
+    if server_name is not None and (
+        not isinstance(server_name, str) or split_host(server_name) is None
+    ):
+        raise ConfigError(
+            f"server_name must be a host name with an optional port, e.g. 'example.com' or "
+            f"'example.com:8443', not {server_name!r}"
+        )
+    scheme = config.get("preferred_url_scheme")
+    if scheme not in ("http", "https"):
+        raise ConfigError(f"preferred_url_scheme must be 'http' or 'https', not {scheme!r}")
 
 
 _BOOLEAN_KEYS = (
