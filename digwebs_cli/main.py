@@ -17,6 +17,7 @@ from .errors import DigwebsCliError
 
 # command name -> "module:attribute" of its click command
 _COMMANDS: dict[str, str] = {
+    "deploy": "digwebs_cli.deploy:deploy_command",
     "new": "digwebs_cli.new:new_command",
     "generate": "digwebs_cli.generate:generate_command",
     "routes": "digwebs_cli.routes:routes_command",
@@ -69,7 +70,7 @@ class _LazyGroup(click.Group):
 
 
 # Commands that work on the project in the current folder and so read its .env.
-_PROJECT_COMMANDS = frozenset({"serve", "routes", "shell"})
+_PROJECT_COMMANDS = frozenset({"serve", "routes", "shell", "check", "deploy"})
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

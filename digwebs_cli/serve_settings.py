@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import ipaddress
 import math
 import os
 import secrets
@@ -113,8 +112,8 @@ class Settings:
     reload: bool = False
     access_log: bool = True
     warn_blocking: float = 0.0  # milliseconds, 0 = off
-    # the app config's trusted_proxies, as networks ("127.0.0.1/32"): the
-    # peers whose X-Forwarded-* headers gunicorn and digwebs believe
+    # the app config's trusted_proxies, as gunicorn takes them ("127.0.0.1",
+    # "10.0.0.0/8"): the peers whose X-Forwarded-* headers gunicorn and digwebs believe
     trusted_proxies: tuple[str, ...] = ()
     # setting name -> where its value came from ("--port", "DIGWEBS_SERVE_PORT",
     # "config/default.toml [server]", "default")
@@ -313,15 +312,26 @@ def load_project_config(cwd: Path, env: str) -> tuple[Config, str | None]:
     except ConfigError as exc:
         message = str(exc)
         if not message.startswith("secret_key "):
-            raise DigwebsCliError(f"the {env} config does not load: {message}") from None
+            raise _config_error(cwd, env, message) from None
         secret_problem = message
     environ["DIGWEBS_SECRET_KEY"] = secrets.token_hex(32)
     try:
         config = load_config(cwd, environ=environ)
     except ConfigError as exc:
-        raise DigwebsCliError(f"the {env} config does not load: {exc}") from None
+        raise _config_error(cwd, env, str(exc)) from None
     config["secret_key"] = None  # not the project's: never let it be used
     return config, secret_problem
+
+
+def _config_error(cwd: Path, env: str, message: str) -> DigwebsCliError:
+    """A config error, naming where the key it is about was set (when it names one)."""
+    key = message.split(" ", 1)[0].split(".", 1)[0]
+    where = ""
+    if key.isidentifier():
+        source = config_key_source(cwd, env, key, env_file_variables(cwd))
+        if source != "default":
+            where = f" (set in {source})"
+    return DigwebsCliError(f"the {env} config does not load: {message}{where}")
 
 
 def config_key_source(cwd: Path, env: str, key: str, from_env_file: t.Container[str] = ()) -> str:
@@ -338,36 +348,6 @@ def config_key_source(cwd: Path, env: str, key: str, from_env_file: t.Container[
         except (OSError, tomllib.TOMLDecodeError):
             continue
     return "default"
-
-
-def trusted_networks(value: t.Any, where: str) -> tuple[str, ...]:
-    """The ``trusted_proxies`` config value as normalised networks (``10.0.0.0/8``).
-
-    An address stays an address (``127.0.0.1``); a network written with host bits
-    (``10.0.0.1/8``) is taken as the network it lies in, as digwebs reads it.
-    Anything else is a :class:`DigwebsCliError` naming *where* it was set.
-    """
-    if isinstance(value, str):
-        value = [value]
-    if not isinstance(value, (list, tuple)):
-        raise DigwebsCliError(
-            f"trusted_proxies ({where}) must be a list of addresses or networks, "
-            f'e.g. ["127.0.0.1"], not {value!r}'
-        )
-    networks: list[str] = []
-    for item in value:
-        try:
-            network = ipaddress.ip_network(str(item).strip(), strict=False)
-        except ValueError:
-            raise DigwebsCliError(
-                f"trusted_proxies ({where}): {item!r} is not an IP address or network "
-                '(e.g. "127.0.0.1", "10.0.0.0/8")'
-            ) from None
-        # one address as itself ("127.0.0.1", not "127.0.0.1/32")
-        text = str(network.network_address if network.num_addresses == 1 else network)
-        if text not in networks:
-            networks.append(text)
-    return tuple(networks)
 
 
 def resolve_settings(
@@ -437,11 +417,12 @@ def resolve_settings(
     for key in _KEYS:
         sources.setdefault(key, "default")
     # gunicorn's view of the proxies is derived from the app's: see gunicorn_options
+    from digwebs.proxies import gunicorn_forwarded_allow_ips
+
     config, _ = load_project_config(cwd, env)
     sources["trusted_proxies"] = config_key_source(cwd, env, "trusted_proxies", from_env_file)
-    settings.trusted_proxies = trusted_networks(
-        config.get("trusted_proxies") or [], sources["trusted_proxies"]
-    )
+    allow = gunicorn_forwarded_allow_ips(config)  # load_config has validated it
+    settings.trusted_proxies = tuple(allow.split(",")) if allow else ()
     return settings
 
 
