@@ -130,10 +130,25 @@ class Endpoint:
         dumps, json_type = json_bytes, _JSON_TYPE
         default_type = self.response_class.default_content_type
         body_status_lines = _BODY_STATUS_LINES
-        # The security headers, fixed at start-up; with no https-only one
+        # The security headers, fixed at start-up, and the header lists of
+        # the common answers built from them once; with no https-only header
         # configured the scheme need not be looked at.
         plain, secure, names = _security_headers(self.app)
         by_scheme = plain != secure
+        text, text_https = (
+            (("Content-Type", default_type), *plain),
+            (
+                ("Content-Type", default_type),
+                *secure,
+            ),
+        )
+        json_, json_https = (
+            (("Content-Type", json_type), *plain),
+            (
+                ("Content-Type", json_type),
+                *secure,
+            ),
+        )
 
         # PERF: a call with one positional argument costs a third of fn(**params).
         only = _only_parameter(fn, self.arg_names)
@@ -147,8 +162,19 @@ class Endpoint:
             if ctx._response is not None or ctx._session is not None:
                 return slow(rv, ctx)
             cls = type(rv)
-            https = by_scheme and ctx.request.environ.get("wsgi.url_scheme") == "https"
-            extra = secure if https else plain
+            if cls is str or cls is bytes:
+                body = rv if cls is bytes else rv.encode()
+                https = by_scheme and ctx.request.environ.get("wsgi.url_scheme") == "https"
+                # What finish() does for a bytes body (wsgi_app drops it for HEAD).
+                length = ("Content-Length", str(len(body)))
+                start_response("200 OK", [*text_https, length] if https else [*text, length])
+                return [body]
+            if cls is dict or cls is list:
+                body = dumps(rv)
+                https = by_scheme and ctx.request.environ.get("wsgi.url_scheme") == "https"
+                length = ("Content-Length", str(len(body)))
+                start_response("200 OK", [*json_https, length] if https else [*json_, length])
+                return [body]
             if cls is tuple and len(rv) == 3:
                 body, code, headers = rv
                 if type(body) is str:
@@ -159,26 +185,16 @@ class Endpoint:
                 header_pairs, no_length = header_list(headers, default_type)
                 if not no_length:
                     return slow(rv, ctx)
+                https = by_scheme and ctx.request.environ.get("wsgi.url_scheme") == "https"
+                extra = secure if https else plain
                 if len(header_pairs) > 1:  # the handler's own may replace some
                     _add_security(header_pairs, extra, names)
                 else:
                     header_pairs += extra
-            elif cls is str or cls is bytes:
-                body = rv if cls is bytes else rv.encode()
-                header_pairs = [("Content-Type", default_type)]
-                header_pairs += extra
-                line = "200 OK"
-            elif cls is dict or cls is list:
-                body = dumps(rv)
-                header_pairs = [("Content-Type", json_type)]
-                header_pairs += extra
-                line = "200 OK"
-            else:
-                return slow(rv, ctx)
-            # What finish() does for a bytes body (wsgi_app drops it for HEAD).
-            header_pairs.append(("Content-Length", str(len(body))))
-            start_response(line, header_pairs)
-            return [body]
+                header_pairs.append(("Content-Length", str(len(body))))
+                start_response(line, header_pairs)
+                return [body]
+            return slow(rv, ctx)
 
         def direct_api(
             ctx: RequestContext, start_response: StartResponse
@@ -188,13 +204,9 @@ class Endpoint:
             cls = type(rv)
             if (cls is dict or cls is list) and ctx._response is None and ctx._session is None:
                 body = dumps(rv)
-                header_pairs = [("Content-Type", json_type)]
-                if by_scheme and ctx.request.environ.get("wsgi.url_scheme") == "https":
-                    header_pairs += secure
-                else:
-                    header_pairs += plain
-                header_pairs.append(("Content-Length", str(len(body))))
-                start_response("200 OK", header_pairs)
+                https = by_scheme and ctx.request.environ.get("wsgi.url_scheme") == "https"
+                length = ("Content-Length", str(len(body)))
+                start_response("200 OK", [*json_https, length] if https else [*json_, length])
                 return [body]
             return slow(rv, ctx)  # @api turns everything else into JSON the careful way
 
@@ -436,10 +448,15 @@ def finish(
     body = resp.body
     environ = ctx.request.environ
     try:
-        plain, secure, names = ctx.app._security_headers  # type: ignore[attr-defined]
+        security = ctx.app._security_headers  # type: ignore[attr-defined]
     except AttributeError:  # the first answer of this application
-        plain, secure, names = _security_headers(ctx.app)
-    _add_security(headers, secure if environ.get("wsgi.url_scheme") == "https" else plain, names)
+        security = _security_headers(ctx.app)
+    extra = security[1] if environ.get("wsgi.url_scheme") == "https" else security[0]
+    # PERF: most responses carry only their Content-Type: nothing to compare.
+    if len(headers) == 1 and headers[0][0] == "Content-Type":
+        headers += extra
+    else:
+        _add_security(headers, extra, security[2])
     if type(body) is not bytes and isinstance(body, str) and _may_have_body(code):
         body = resp.body = body.encode()
     # PERF: the commonest response first: a bytes body that may carry one.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import jinja2
@@ -84,6 +85,38 @@ def test_generated_files_are_valid_python_and_jinja(invoke, project):
     assert "url_for('posts.create')" in new_form
     edit_form = (project / "views/posts/edit.html").read_text()
     assert "url_for('posts.update', item_id=item_id)" in edit_form
+
+
+def test_generated_forms_carry_the_csrf_token(invoke, project):
+    assert _generate(invoke, project, "posts", *ALL_ACTIONS).exit_code == 0
+    hidden = '<input type="hidden" name="csrf_token" value="{{ csrf_token() }}">'
+    for page in ("new", "edit"):
+        source = (project / f"views/posts/{page}.html").read_text()
+        assert source.count('<form method="post"') == source.count(hidden) == 1, page
+
+
+def test_generated_forms_render_a_token_the_app_accepts(invoke, project, monkeypatch):
+    assert _generate(invoke, project, "posts", "new", "create").exit_code == 0
+    # app.load() puts the project first on sys.path and imports its packages:
+    # both are put back afterwards.
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    packages = ("controllers", "middlewares")
+    saved = {m: sys.modules.pop(m) for m in list(sys.modules) if m.split(".")[0] in packages}
+    try:
+        from digwebs import Digwebs
+
+        app = Digwebs(project, debug=False, secret_key="generate-tests-secret-0123").load()
+        client = app.test_client()
+        page = client.get("/posts/new").text
+        token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+        sibling = {"Sec-Fetch-Site": "same-site"}
+        assert client.post("/posts", data={"title": "x"}, headers=sibling).status_code == 403
+        r = client.post("/posts", data={"title": "x", "csrf_token": token}, headers=sibling)
+        assert r.status_code in (302, 303)
+    finally:
+        for name in [m for m in sys.modules if m.split(".")[0] in packages]:
+            del sys.modules[name]
+        sys.modules.update(saved)
 
 
 def test_views_link_only_to_generated_actions(invoke, project):
