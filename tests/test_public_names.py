@@ -30,6 +30,7 @@ PUBLIC = {
         "response",
     ),
     "digwebs.cookies": ("dump_cookie", "parse_cookie_header", "quote_cookie_value"),
+    "digwebs.csrf": ("CSRFError", "SAFE_METHODS", "csrf_exempt", "csrf_token", "route_guard"),
     "digwebs.datastructures": ("EnvironHeaders", "FileStorage", "Headers", "MultiDict", "parse_qs"),
     "digwebs.decorators": ("api", "delete", "get", "patch", "post", "put", "route"),
     "digwebs.errors": (
@@ -88,6 +89,7 @@ PUBLIC = {
         "StringConverter",
         "UUIDConverter",
     ),
+    "digwebs.security_headers": ("SecurityHeaders", "add_to", "for_app", "header_name"),
     "digwebs.sessions": ("Session", "SessionInterface", "flash", "get_flashed_messages"),
     "digwebs.static": (
         "FileBody",
@@ -108,6 +110,7 @@ TOP_LEVEL = (
     "APIPermissionError",
     "APIResourceNotFoundError",
     "APIValueError",
+    "CSRFError",
     "Config",
     "ConfigError",
     "Digwebs",
@@ -122,6 +125,8 @@ TOP_LEVEL = (
     "abort",
     "api",
     "copy_current_request_context",
+    "csrf_exempt",
+    "csrf_token",
     "ctx",
     "current_app",
     "delete",
