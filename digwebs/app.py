@@ -426,8 +426,8 @@ class Digwebs:
         if not server_name:
             raise RuntimeError(
                 f"Unable to build an absolute URL for {name!r} outside a request: set the "
-                "server_name setting (e.g. server_name = \"example.com\", and "
-                "preferred_url_scheme = \"https\"), or build it inside a request or "
+                'server_name setting (e.g. server_name = "example.com", and '
+                'preferred_url_scheme = "https"), or build it inside a request or '
                 "'with app.test_request_context(...):'."
             )
         preferred = self.config.get("preferred_url_scheme") or "http"

@@ -161,7 +161,7 @@ def parse_allowed_hosts(value: t.Any) -> tuple[str, ...]:
         value = [part for part in value.split(",") if part.strip()]
     if not isinstance(value, (list, tuple)):
         raise ConfigError(
-            f"allowed_hosts must be a list of host names, e.g. [\"example.com\"], not {value!r}"
+            f'allowed_hosts must be a list of host names, e.g. ["example.com"], not {value!r}'
         )
     return tuple(_parse_host_pattern(entry) for entry in value)
 

@@ -93,7 +93,7 @@ def parse_trusted_proxies(value: t.Any) -> tuple[Network, ...]:
         value = [part for part in value.split(",") if part.strip()]
     if not isinstance(value, (list, tuple)):
         raise ConfigError(
-            f"trusted_proxies must be a list of addresses or networks, e.g. [\"127.0.0.1\"], "
+            f'trusted_proxies must be a list of addresses or networks, e.g. ["127.0.0.1"], '
             f"not {value!r}"
         )
     return tuple(_parse_network(entry) for entry in value)
@@ -272,8 +272,7 @@ def gunicorn_forwarded_allow_ips(config: t.Mapping[str, t.Any]) -> str:
     """
     networks = parse_trusted_proxies(config.get("trusted_proxies") or [])
     return ",".join(
-        str(net.network_address) if net.num_addresses == 1 else str(net)
-        for net in networks
+        str(net.network_address) if net.num_addresses == 1 else str(net) for net in networks
     )
 
 
@@ -293,6 +292,6 @@ def proxy_problems(config: t.Mapping[str, t.Any]) -> list[str]:
             problems.append(
                 f"trusted_proxies contains {str(net)!r}, every address: any client that can "
                 "reach this server directly can forge X-Forwarded-For and -Proto. List only "
-                "the proxies' addresses, e.g. trusted_proxies = [\"127.0.0.1\"]."
+                'the proxies\' addresses, e.g. trusted_proxies = ["127.0.0.1"].'
             )
     return problems

@@ -276,9 +276,38 @@ def test_other_env_files_are_not_read(tmp_path):
         ("max_content_length = -1\n", "max_content_length"),
         ('max_content_length = "big"\n', "max_content_length"),
         ("session_max_age = -5\n", "session_max_age"),
+        ('trusted_proxies = ["10.0.0.1/8"]\n', "did you mean '10.0.0.0/8'"),
+        ('trusted_proxies = ["nginx"]\n', "'nginx' is not an IP address or network"),
+        ("trusted_proxies = 127\n", "trusted_proxies must be a list"),
+        ('allowed_hosts = ["example.com:443"]\n', "ports are not compared"),
+        ('allowed_hosts = ["a b"]\n', "'a b' is not a host name"),
+        ('server_name = "example.com/app"\n', "server_name must be a host name"),
+        ('preferred_url_scheme = "ftp"\n', "preferred_url_scheme must be"),
     ],
 )
 def test_unusable_values_stop_start_up(tmp_path, text, match):
     write_config(tmp_path, "default.toml", text)
     with pytest.raises(ConfigError, match=match):
         Digwebs(root_path=tmp_path)
+
+
+def test_front_door_defaults(tmp_path):
+    config = Digwebs(root_path=tmp_path).config
+    assert config.trusted_proxies == []
+    assert config.allowed_hosts == []
+    assert config.server_name is None
+    assert config.preferred_url_scheme == "http"
+
+
+def test_front_door_settings_from_files_and_environment(tmp_path, monkeypatch):
+    write_config(
+        tmp_path,
+        "default.toml",
+        'trusted_proxies = ["127.0.0.1", "::1"]\nserver_name = "example.com"\n',
+    )
+    monkeypatch.setenv("DIGWEBS_ALLOWED_HOSTS", '["example.com", "*.example.com"]')
+    monkeypatch.setenv("DIGWEBS_PREFERRED_URL_SCHEME", "https")
+    config = Digwebs(root_path=tmp_path).config
+    assert config.trusted_proxies == ["127.0.0.1", "::1"]
+    assert config.allowed_hosts == ["example.com", "*.example.com"]
+    assert (config.server_name, config.preferred_url_scheme) == ("example.com", "https")

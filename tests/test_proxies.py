@@ -376,9 +376,7 @@ def _list_header(forged_values, real):
     host=st.none() | hosts,
     port=st.none() | ports,
     prefix=st.none() | prefixes,
-    extra=st.fixed_dictionaries(
-        {k: forged for k in ("for", "proto", "host", "port", "prefix")}
-    ),
+    extra=st.fixed_dictionaries({k: forged for k in ("for", "proto", "host", "port", "prefix")}),
 )
 def test_one_trusted_hop_agrees_with_proxyfix(client, proto, host, port, prefix, extra):
     headers = {}
