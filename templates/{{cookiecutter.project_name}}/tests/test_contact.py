@@ -25,6 +25,8 @@ def test_a_cross_site_post_is_refused(client):
     headers = {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
     r = client.post("/contact", data={"name": "Ada", "message": "Hello"}, headers=headers)
     assert r.status_code == 403
+    # views/errors/403.html, with what was refused and how to allow it.
+    assert "<h1>Forbidden</h1>" in r.text
     assert "Sec-Fetch-Site: cross-site" in r.text
 
 
