@@ -33,6 +33,7 @@ from .errors import APIValueError as APIValueError
 from .errors import HttpError as HttpError
 from .errors import abort as abort
 from .errors import redirect as redirect
+from .hosts import DisallowedHost as DisallowedHost
 from .local import Local as Local
 from .local import LocalProxy as LocalProxy
 from .local import LocalStack as LocalStack

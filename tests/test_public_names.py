@@ -114,6 +114,7 @@ TOP_LEVEL = (
     "Config",
     "ConfigError",
     "Digwebs",
+    "DisallowedHost",
     "HttpError",
     "Local",
     "LocalProxy",
