@@ -490,3 +490,18 @@ def _hostile_app(tmp_path_factory):
     if "app" not in _HOSTILE:
         _HOSTILE["app"] = make_app(tmp_path_factory.mktemp("hostile"))
     return _HOSTILE["app"]
+
+
+def test_behind_a_trusted_proxy_the_forwarded_host_and_scheme_count(tmp_path):
+    # REMOTE_ADDR is 127.0.0.1 in the test client: the proxy of this app.
+    app = make_app(tmp_path, trusted_proxies=["127.0.0.1"])
+    client = app.test_client()
+    forwarded = {"X-Forwarded-Host": "shop.example", "X-Forwarded-Proto": "https"}
+    r = client.post("/", headers={**forwarded, "Origin": "https://shop.example"})
+    assert r.status_code == 200, r.text
+    r = client.post("/", headers={**forwarded, "Origin": "http://shop.example"})
+    assert r.status_code == 403  # an http page posting to the https site
+    # The same headers from a client no proxy setting trusts change nothing.
+    untrusting = make_app(tmp_path).test_client()
+    r = untrusting.post("/", headers={**forwarded, "Origin": "https://shop.example"})
+    assert r.status_code == 403

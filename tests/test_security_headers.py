@@ -230,3 +230,12 @@ def test_header_names():
     assert header_name("x_content_type_options") == "X-Content-Type-Options"
     assert header_name("strict_transport_security") == "Strict-Transport-Security"
     assert header_name("Permissions-Policy") == "Permissions-Policy"
+
+
+def test_hsts_follows_a_trusted_proxys_scheme(tmp_path):
+    forwarded = {"X-Forwarded-Proto": "https"}
+    trusting = make_app(tmp_path, trusted_proxies=["127.0.0.1"]).test_client()
+    for path in ("/str", "/missing", "/wrapped"):
+        assert trusting.get(path, headers=forwarded).headers[HSTS[0]] == HSTS[1]
+    untrusting = make_app(tmp_path).test_client()
+    assert HSTS[0] not in untrusting.get("/str", headers=forwarded).headers

@@ -289,6 +289,14 @@ def test_the_cookie_is_secure_when_the_request_is_https(tmp_path):
     assert "secure" in attributes(cookie_header(resp))
 
 
+def test_the_cookie_is_secure_behind_a_trusted_https_proxy(tmp_path):
+    forwarded = {"X-Forwarded-Proto": "https"}
+    client = make_app(tmp_path, trusted_proxies=["127.0.0.1"]).test_client()
+    assert "secure" in attributes(cookie_header(client.get("/set/a/b", headers=forwarded)))
+    client = make_app(tmp_path).test_client()
+    assert "secure" not in attributes(cookie_header(client.get("/set/a/b", headers=forwarded)))
+
+
 @pytest.mark.parametrize(
     ("setting", "over_http", "over_https"), [(True, True, True), (False, False, False)]
 )
