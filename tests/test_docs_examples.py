@@ -14,8 +14,9 @@ one Python namespace, as a reader who follows the page would:
 ``console``
     ``$ command`` lines run by bash in the page's folder (a ``cd`` carries
     over to later blocks); the lines after a command are its expected output
-    (trailing spaces ignored, a line ``...`` matches any number of lines, and
-    the page's folder is written ``$PROJECT``). No output lines: only the exit
+    (trailing spaces ignored, a line ``...`` matches any number of lines,
+    ``...`` inside a line any text, and the page's folder is written
+    ``$PROJECT``). No output lines: only the exit
     status is checked. A non-zero exit fails unless the expected output
     ends with ``[exit N]`` naming it.
 ``sh``
@@ -167,7 +168,9 @@ def _console_commands(text: str) -> list[tuple[str, list[str]]]:
         command = line[2:]
         while command.endswith("\\") and i + 1 < len(lines):
             i += 1
-            command = command[:-1] + "\n" + lines[i]
+            # A continuation line may carry the shell's "> " prompt.
+            more = lines[i][2:] if lines[i].startswith("> ") else lines[i]
+            command = command + "\n" + more  # bash reads the \\-newline itself
         commands.append((command, []))
         i += 1
     return commands
@@ -179,7 +182,19 @@ def _output_matches(expected: list[str], actual: list[str]) -> bool:
         return not actual
     if expected[0] == "...":
         return any(_output_matches(expected[1:], actual[k:]) for k in range(len(actual) + 1))
-    return bool(actual) and expected[0] == actual[0] and _output_matches(expected[1:], actual[1:])
+    return (
+        bool(actual)
+        and _line_matches(expected[0], actual[0])
+        and _output_matches(expected[1:], actual[1:])
+    )
+
+
+def _line_matches(expected: str, actual: str) -> bool:
+    """Equal, where ``...`` inside an expected line matches any text."""
+    if "..." not in expected:
+        return expected == actual
+    pattern = ".*".join(re.escape(part) for part in expected.split("..."))
+    return re.fullmatch(pattern, actual) is not None
 
 
 class PageRunner:
@@ -278,12 +293,12 @@ class PageRunner:
                 want_status = int(status[1])
                 expected.pop()
         if proc.returncode != want_status:
-            raise PageFailure(
-                f"$ {command}\nexited {proc.returncode}, not {want_status}:\n{out}"
-            )
+            raise PageFailure(f"$ {command}\nexited {proc.returncode}, not {want_status}:\n{out}")
         if expected and not _output_matches(expected, actual):
             raise PageFailure(
-                f"$ {command}\nprinted:\n" + "\n".join(actual) + "\n\nthe page says:\n"
+                f"$ {command}\nprinted:\n"
+                + "\n".join(actual)
+                + "\n\nthe page says:\n"
                 + "\n".join(expected)
             )
 
@@ -327,6 +342,20 @@ def test_there_are_pages_and_examples() -> None:
     """The site exists and shows code; an empty glob would pass vacuously."""
     assert len(pages()) >= 10
     assert sum(len(parse_blocks(p)) for p in pages()) >= 50
+
+
+def test_the_api_reference_lists_every_exported_name() -> None:
+    """Each public name of ``digwebs/__init__.py`` is documented on the API page."""
+    import digwebs
+
+    page = (DOCS / "reference" / "api.md").read_text(encoding="utf-8")
+    documented = set(re.findall(r"^\.\. \w+:: (?:digwebs\.)?(\w+)", page, flags=re.M))
+    exported = {name for name in vars(digwebs) if not name.startswith("_")}
+    exported -= {
+        name for name, value in vars(digwebs).items() if isinstance(value, types.ModuleType)
+    }
+    missing = sorted(exported - documented)
+    assert not missing, f"docs/reference/api.md does not document: {missing}"
 
 
 def _run_source(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
