@@ -17,6 +17,7 @@ from .errors import DigwebsCliError
 
 # command name -> "module:attribute" of its click command
 _COMMANDS: dict[str, str] = {
+    "check": "digwebs_cli.check:check_command",
     "deploy": "digwebs_cli.deploy:deploy_command",
     "new": "digwebs_cli.new:new_command",
     "generate": "digwebs_cli.generate:generate_command",

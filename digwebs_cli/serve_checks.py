@@ -103,7 +103,10 @@ def _check_child_main() -> None:
         digwebs_cls = _digwebs_class()
         if digwebs_cls is not None and isinstance(app, digwebs_cls):
             result["kind"] = "digwebs"
-            result["routes"] = len(app.routes())
+            # the project's own routes: not the static files digwebs adds
+            result["routes"] = sum(
+                1 for route in app.routes() if not route.handler_name.startswith("digwebs.")
+            )
         else:
             result["kind"] = type(app).__name__
         result["ok"] = True
