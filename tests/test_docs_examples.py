@@ -329,7 +329,17 @@ def run_page_in_subprocess(page: Path, workdir: Path) -> subprocess.CompletedPro
 # -- the tests ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(DOCS)))
+def _page_params() -> list[t.Any]:
+    # The tutorial builds a whole project and runs its tests: an e2e test.
+    return [
+        pytest.param(p, id=str(p.relative_to(DOCS)), marks=[pytest.mark.slow])
+        if p.parent.name == "tutorial"
+        else pytest.param(p, id=str(p.relative_to(DOCS)))
+        for p in pages()
+    ]
+
+
+@pytest.mark.parametrize("page", _page_params())
 def test_page_examples_run(page: Path, tmp_path: Path) -> None:
     """Every block of ``page`` runs as the page says."""
     problems = check_markers(parse_blocks(page))
