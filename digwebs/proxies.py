@@ -44,6 +44,7 @@ so a request is rewritten once even when it passes ``wsgi_app`` twice.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import typing as t
 
 from .config import ConfigError
@@ -58,22 +59,17 @@ __all__ = [
 ]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+# An address as (version, integer): what is compared with the networks.
+_Address = tuple[int, int]
 
 #: The environ key holding the values the server gave, before the rewrite.
 ORIGINAL = "digwebs.original"
-_ORIGINAL_KEYS = (
-    "REMOTE_ADDR",
-    "wsgi.url_scheme",
-    "HTTP_HOST",
-    "SERVER_NAME",
-    "SERVER_PORT",
-    "SCRIPT_NAME",
-)
 _SCHEMES = {"http": "http", "https": "https"}
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Peer addresses remembered as trusted or not (see TrustedProxies.is_trusted).
 _PEERS_MAX = 256
+# X-Forwarded-For values whose walk is remembered (see TrustedProxies.rewrite).
+_WALKS_MAX = 4096
 # Characters a prefix (a URL path) cannot hold as sent by a proxy.
 _NOT_IN_PREFIX = frozenset("?#\\") | frozenset(map(chr, range(33))) | {"\x7f"}
 
@@ -124,7 +120,43 @@ def _parse_network(entry: t.Any) -> Network:
         ) from None
 
 
-def _address(text: str) -> Address | None:
+_inet_pton = socket.inet_pton
+_from_bytes = int.from_bytes
+_AF_INET = socket.AF_INET
+_AF_INET6 = socket.AF_INET6
+_MAPPED = 0xFFFF << 32  # ::ffff:0:0/96, IPv4 addresses on an IPv6 socket
+
+
+def _parse_ip(text: str) -> tuple[_Address, str] | None:
+    """An address and its canonical text; None when ``text`` is not an address.
+
+    PERF: ``inet_pton`` in C, not :mod:`ipaddress` (several microseconds a
+    call); it is strict (dotted-quad IPv4 without leading zeros). An
+    IPv4-mapped IPv6 address is its IPv4 address.
+    """
+    # ValueError: a NUL or a character that is not ASCII in the text.
+    try:
+        return (4, _from_bytes(_inet_pton(_AF_INET, text))), text
+    except (OSError, ValueError):
+        pass
+    try:
+        packed = _inet_pton(_AF_INET6, text)
+    except (OSError, ValueError):
+        if "%" in text and text.isascii():  # a zone (fe80::1%eth0): rare enough for ipaddress
+            try:
+                ip = ipaddress.IPv6Address(text)
+            except ValueError:
+                return None
+            return (6, int(ip)), str(ip)
+        return None
+    value = _from_bytes(packed)
+    if value >> 32 == _MAPPED >> 32:
+        v4 = value & 0xFFFFFFFF
+        return (4, v4), socket.inet_ntop(_AF_INET, v4.to_bytes(4, "big"))
+    return (6, value), socket.inet_ntop(_AF_INET6, packed)
+
+
+def _forwarded_address(text: str) -> tuple[_Address, str] | None:
     """The address in an ``X-Forwarded-For`` item, a port allowed; None if none."""
     if text[:1] == "[":  # [2001:db8::1] or [2001:db8::1]:443
         end = text.find("]")
@@ -136,10 +168,7 @@ def _address(text: str) -> Address | None:
         text, _, port = text.partition(":")
         if not port.isdigit():
             return None
-    try:
-        return ipaddress.ip_address(text)
-    except ValueError:
-        return None
+    return _parse_ip(text)
 
 
 def _pick(value: str | None, hops: int) -> str | None:
@@ -160,12 +189,13 @@ class TrustedProxies:
 
     def __init__(self, networks: t.Iterable[Network]) -> None:
         self.networks = tuple(networks)
-        # PERF: a proxy is nearly always one address; its usual spelling
-        # is tested without parsing it.
-        self._exact = frozenset(
-            str(net.network_address) for net in self.networks if net.num_addresses == 1
+        # PERF: networks as (version, network, mask) integers, compared with
+        # two integer operations each; a peer's verdict is remembered.
+        self._masks = tuple(
+            (net.version, int(net.network_address), int(net.netmask)) for net in self.networks
         )
         self._peers: dict[str, bool] = {}
+        self._walks: dict[str, tuple[str | None, int]] = {}
 
     @classmethod
     def from_config(cls, config: t.Mapping[str, t.Any]) -> TrustedProxies | None:
@@ -173,24 +203,24 @@ class TrustedProxies:
         networks = parse_trusted_proxies(config.get("trusted_proxies") or [])
         return cls(networks) if networks else None
 
-    def contains(self, ip: Address) -> bool:
-        """Whether ``ip`` (an IPv4-mapped IPv6 address counts as IPv4) is trusted."""
-        mapped = getattr(ip, "ipv4_mapped", None)
-        if mapped is not None:
-            ip = mapped
-        return any(ip in net for net in self.networks)
+    def _contains(self, address: _Address) -> bool:
+        version, value = address
+        for net_version, network, mask in self._masks:
+            if net_version == version and value & mask == network:
+                return True
+        return False
 
     def is_trusted(self, peer: str) -> bool:
-        """Whether the peer address text ``peer`` (``REMOTE_ADDR``) is trusted."""
-        if peer in self._exact:
-            return True
+        """Whether the address text ``peer`` (``REMOTE_ADDR``) is a trusted proxy's.
+
+        An IPv4-mapped IPv6 address (``::ffff:127.0.0.1``) is its IPv4
+        address; text that is no address (a Unix socket's peer) is not trusted.
+        """
         known = self._peers.get(peer)
         if known is not None:
             return known
-        try:
-            trusted = self.contains(ipaddress.ip_address(peer))
-        except ValueError:  # a Unix socket's peer, or nothing
-            trusted = False
+        parsed = _parse_ip(peer)
+        trusted = parsed is not None and self._contains(parsed[0])
         if len(self._peers) < _PEERS_MAX:
             self._peers[peer] = trusted
         return trusted
@@ -203,11 +233,26 @@ class TrustedProxies:
         if not peer or not self.is_trusted(peer):
             return
         get = environ.get
-        environ[ORIGINAL] = {key: get(key) for key in _ORIGINAL_KEYS}
+        environ[ORIGINAL] = {
+            "REMOTE_ADDR": peer,
+            "wsgi.url_scheme": get("wsgi.url_scheme"),
+            "HTTP_HOST": get("HTTP_HOST"),
+            "SERVER_NAME": get("SERVER_NAME"),
+            "SERVER_PORT": get("SERVER_PORT"),
+            "SCRIPT_NAME": get("SCRIPT_NAME"),
+        }
         hops = 1
         forwarded_for = get("HTTP_X_FORWARDED_FOR")
         if forwarded_for:
-            client, hops = self._client(forwarded_for)
+            # PERF: a client sends many requests; its walk is remembered
+            # (forgotten all at once when too many clients were seen).
+            walk = self._walks.get(forwarded_for)
+            if walk is None:
+                walk = self._client(forwarded_for)
+                if len(self._walks) >= _WALKS_MAX:
+                    self._walks.clear()
+                self._walks[forwarded_for] = walk
+            client, hops = walk
             if client is not None:
                 environ["REMOTE_ADDR"] = client
         proto = _pick(get("HTTP_X_FORWARDED_PROTO"), hops)
@@ -249,16 +294,16 @@ class TrustedProxies:
         hops = 1
         client = None
         for item in reversed(items):
-            ip = _address(item.strip(" \t"))
-            if ip is None:
+            parsed = _forwarded_address(item.strip(" \t"))
+            if parsed is None:
                 return None, hops
-            client = ip
-            if not self.contains(ip):
+            client = parsed[1]
+            if not self._contains(parsed[0]):
                 break
             hops += 1
         else:
             hops -= 1  # the leftmost is the client although it is trusted too
-        return (None if client is None else str(client)), hops
+        return client, hops
 
 
 def gunicorn_forwarded_allow_ips(config: t.Mapping[str, t.Any]) -> str:

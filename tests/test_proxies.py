@@ -453,3 +453,34 @@ def test_proxy_problems():
     assert "trusted_proxies" in found[1]
     with pytest.raises(ConfigError):
         proxy_problems({"trusted_proxies": ["nope"]})
+
+
+# -- the address parser: inet_pton, checked against ipaddress ---------------------------------
+
+address_text = st.one_of(
+    st.text("0123456789abcdefABCDEF:.%\x00\u0661", max_size=20),
+    st.ip_addresses().map(str),
+    st.ip_addresses(v=6).map(lambda ip: ip.exploded.upper()),
+    st.ip_addresses(v=4).map(lambda ip: f"::ffff:{ip}"),
+)
+
+
+@EXAMPLES
+@given(address_text)
+def test_address_parser_agrees_with_ipaddress(text):
+    from digwebs.proxies import _parse_ip
+
+    try:
+        expected = ipaddress.ip_address(text)
+    except ValueError:
+        expected = None
+    got = _parse_ip(text)
+    assert (got is None) == (expected is None)
+    if expected is not None:
+        if expected.version == 6 and expected.ipv4_mapped is not None:
+            expected = expected.ipv4_mapped
+        (version, value), canonical = got
+        assert (version, value) == (expected.version, int(expected))
+        assert ipaddress.ip_address(canonical) == expected
+        if version == 4:
+            assert canonical == str(expected)
