@@ -548,3 +548,16 @@ def test_containerignore(project):
     lines = ok("container", "--ignore-file").splitlines()
     for name in (".env", ".venv", ".git", "__pycache__"):
         assert name in lines
+
+
+def test_the_readme_deploy_commands_run(project):
+    """Every `digwebs deploy` line of the generated README works as written."""
+    import shlex
+
+    readme = (project / "README.md").read_text()
+    lines = [line.strip() for line in readme.splitlines() if line.startswith("    digwebs deploy ")]
+    assert {shlex.split(line)[2] for line in lines} == {"nginx", "systemd", "container"}
+    for line in lines:
+        words = shlex.split(line.split(">")[0])
+        result = click.testing.CliRunner().invoke(cli, words[1:])
+        assert result.exit_code == 0, (line, result.output)
