@@ -17,7 +17,7 @@ from . import csrf, error_pages, results
 from .config import load_config
 from .context import RequestContext, _cv_ctx, _cv_loading_app
 from .errors import BadRequest, HttpError, MethodNotAllowed, NotFound, RequestRedirect
-from .hosts import HostCheck, external_host, split_host
+from .hosts import HostCheck, external_host
 from .local import LocalProxy
 from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe
 from .proxies import TrustedProxies
@@ -59,6 +59,8 @@ class RouteInfo:
 
 @dataclass(frozen=True)
 class MatchResult:
+    """What :meth:`Digwebs.match` found: the route and the values of its parameters."""
+
     route: RouteInfo
     params: dict[str, t.Any]
 
@@ -149,18 +151,23 @@ class Digwebs:
         return register
 
     def get(self, path: str, name: str | None = None) -> t.Callable[[F], F]:
+        """Decorator: register the function as the GET handler of ``path``."""
         return self.route(path, ("GET",), name)
 
     def post(self, path: str, name: str | None = None) -> t.Callable[[F], F]:
+        """Decorator: register the function as the POST handler of ``path``."""
         return self.route(path, ("POST",), name)
 
     def put(self, path: str, name: str | None = None) -> t.Callable[[F], F]:
+        """Decorator: register the function as the PUT handler of ``path``."""
         return self.route(path, ("PUT",), name)
 
     def patch(self, path: str, name: str | None = None) -> t.Callable[[F], F]:
+        """Decorator: register the function as the PATCH handler of ``path``."""
         return self.route(path, ("PATCH",), name)
 
     def delete(self, path: str, name: str | None = None) -> t.Callable[[F], F]:
+        """Decorator: register the function as the DELETE handler of ``path``."""
         return self.route(path, ("DELETE",), name)
 
     def use(
@@ -432,8 +439,9 @@ class Digwebs:
             )
         preferred = self.config.get("preferred_url_scheme") or "http"
         host = str(server_name).lower()
-        if split_host(host) is not None:
-            host = host.removesuffix({"http": ":80", "https": ":443"}.get(preferred, "\0"))
+        default_port = {"http": ":80", "https": ":443"}.get(preferred)
+        if default_port:
+            host = host.removesuffix(default_port)
         return f"{scheme or preferred}://{host}"
 
     # -- the request --------------------------------------------------------
@@ -441,6 +449,13 @@ class Digwebs:
     def wsgi_app(
         self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]
     ) -> t.Iterable[bytes]:
+        """Handle one WSGI request: the application proper, which ``__call__`` calls.
+
+        First the front door: a trusted proxy's ``X-Forwarded-*`` headers are
+        applied to ``environ`` (:mod:`digwebs.proxies`) and a bad host is
+        answered 400 (:mod:`digwebs.hosts`); then the request is routed, its
+        chain run, the session saved and the response finished.
+        """
         # The front door, before anything reads the request: believe a
         # trusted proxy's X-Forwarded-* headers, then refuse a bad host.
         # PERF: without proxies, a Host seen before costs one set lookup.
@@ -641,6 +656,7 @@ class Digwebs:
 
     @property
     def debug(self) -> bool:
+        """Whether the ``debug`` setting is on (tracebacks in error pages)."""
         return bool(self.config.get("debug"))
 
     @property
@@ -653,12 +669,14 @@ class Digwebs:
         return self._jinja_env
 
     def render_template(self, name: str, context: t.Mapping[str, t.Any]) -> str:
+        """Render ``views/<name>`` with ``context`` (and the context processors)."""
         from .templating import render_template
 
         return render_template(self, name, context)
 
     @property
     def session_interface(self) -> t.Any:
+        """What loads and saves the signed-cookie session, created on first use."""
         if self._session_interface is None:
             from .sessions import SessionInterface
 
@@ -678,10 +696,13 @@ class Digwebs:
         from .testing import build_environ
 
         environ = build_environ(path, method, **kwargs)
-        if not self._finalized:
-            self._finalize()
-        if self.trusted_proxies is not None:  # as a request through wsgi_app sees it
-            self.trusted_proxies.rewrite(environ)
+        # As a request through wsgi_app sees it; without composing the app,
+        # so that routes may still be registered after.
+        proxies = (
+            self.trusted_proxies if self._finalized else TrustedProxies.from_config(self.config)
+        )
+        if proxies is not None:
+            proxies.rewrite(environ)
         return RequestContext(self, self._new_request(environ))
 
     def __repr__(self) -> str:

@@ -199,3 +199,12 @@ def test_agrees_with_flask(host, scheme, mount, value, override, slash):
     with _DIGWEBS.test_request_context("/", environ_overrides=environ):
         ours = url_for("item", item_id=value, **kwargs)
     assert ours == theirs
+
+
+def test_test_request_context_does_not_freeze_registration(tmp_path):
+    app = Digwebs(tmp_path, trusted_proxies=["127.0.0.1"])
+    with app.test_request_context("/", headers={"X-Forwarded-Proto": "https"}):
+        pass
+    app.add_route("/later", lambda: "", name="later")  # still allowed
+    with app.test_request_context("/", headers={"X-Forwarded-Proto": "https"}):
+        assert app.url_for("later", _external=True) == "https://localhost/later"
