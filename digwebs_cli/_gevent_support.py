@@ -159,8 +159,13 @@ class FrozenConfig:
 
     def __init__(self, cfg: t.Any) -> None:
         self._cfg = cfg
+        # a name that is also a property of Config (worker_class) reads the
+        # property there: leave those to __getattr__
+        kind = type(cfg)
+        shadowed = {name for name in dir(kind) if isinstance(getattr(kind, name), property)}
         for name, setting in cfg.settings.items():
-            self.__dict__[name] = setting.get()
+            if name not in shadowed:
+                self.__dict__[name] = setting.get()
         self.is_ssl = cfg.is_ssl
         self.sendfile = cfg.sendfile
 
