@@ -41,10 +41,15 @@ myst_heading_anchors = 3
 
 autodoc_member_order = "bysource"
 autodoc_typehints = "description"
-autodoc_default_options = {"members": True, "show-inheritance": False}
+autodoc_default_options = {"members": True}
 # Type hints name classes autodoc cannot always resolve (typing internals,
 # private aliases); a missing cross-reference target is not a broken page.
 nitpicky = False
+
+# The click help texts and docstrings are plain text with `code` in single
+# backticks: show them as code, and keep "--deploy" from becoming an en dash.
+default_role = "literal"
+smartquotes = False
 
 html_theme = "furo"
 html_title = f"digwebs {release}"

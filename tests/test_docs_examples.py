@@ -12,8 +12,8 @@ one Python namespace, as a reader who follows the page would:
 ``pycon``
     a doctest (``>>>`` lines and the output they print).
 ``console``
-    ``$ command`` lines run by bash in the page's folder (a ``cd`` carries
-    over to later blocks); the lines after a command are its expected output
+    ``$ command`` lines run by bash in the page's folder (a ``cd`` and an
+    ``export`` carry over to later commands and blocks); the lines after a command are its expected output
     (trailing spaces ignored, a line ``...`` matches any number of lines,
     ``...`` inside a line any text, and the page's folder is written
     ``$PROJECT``). No output lines: only the exit
@@ -268,7 +268,15 @@ class PageRunner:
     def shell(self, command: str, expected: list[str] | None) -> None:
         """Run ``command`` with bash in the current folder; check its output."""
         cwd_file = self.workdir / ".docs-cwd"
-        script = f"{command}\n__status=$?\npwd > {cwd_file}\nexit $__status\n"
+        # What the command exported carries over to later commands, as in
+        # the reader's shell (bash's own bookkeeping variables excepted).
+        env_file = self.workdir / ".docs-env"
+        script = (
+            f"[ -f {env_file} ] && . {env_file}\n{command}\n__status=$?\n"
+            f"pwd > {cwd_file}\n"
+            f"export -p | grep -v -E '^declare -x (PWD|OLDPWD|SHLVL|_)=' > {env_file}\n"
+            "exit $__status\n"
+        )
         flags = ["-e"] if expected is None else []
         proc = subprocess.run(
             ["bash", *flags, "-c", script],
@@ -366,6 +374,17 @@ def test_the_api_reference_lists_every_exported_name() -> None:
     }
     missing = sorted(exported - documented)
     assert not missing, f"docs/reference/api.md does not document: {missing}"
+
+
+def test_the_configuration_guide_lists_every_setting() -> None:
+    """Each key of ``digwebs.config.DEFAULTS`` has a row on the configuration page."""
+    from digwebs.config import DEFAULTS
+
+    page = (DOCS / "guides" / "configuration.md").read_text(encoding="utf-8")
+    rows = [line for line in page.splitlines() if line.startswith("| `")]
+    named = {key for row in rows for key in re.findall(r"`\[?(\w+)\]?`", row.split("|")[1])}
+    missing = sorted(set(DEFAULTS) - named)
+    assert not missing, f"docs/guides/configuration.md has no row for: {missing}"
 
 
 def _run_source(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
