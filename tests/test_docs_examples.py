@@ -13,7 +13,8 @@ one Python namespace, as a reader who follows the page would:
     a doctest (``>>>`` lines and the output they print).
 ``console``
     ``$ command`` lines run by bash in the page's folder (a ``cd`` and an
-    ``export`` carry over to later commands and blocks); the lines after a command are its expected output
+    ``export`` carry over to later commands and blocks); the lines after a
+    command are its expected output
     (trailing spaces ignored, a line ``...`` matches any number of lines,
     ``...`` inside a line any text, and the page's folder is written
     ``$PROJECT``). No output lines: only the exit
