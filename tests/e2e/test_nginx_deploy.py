@@ -130,7 +130,11 @@ def fetch(
     source: str = CLIENT,
     timeout: float = 15.0,
 ) -> Reply:
-    """One request on a new connection from *source* to 127.0.0.1:*port* (``Host: site.test``)."""
+    """One request on a new connection from *source* to 127.0.0.1:*port*.
+
+    ``Host: site.test:PORT`` unless *headers* say otherwise: what a browser
+    sends for ``http://site.test:PORT/``.
+    """
     if tls is None:
         conn: http.client.HTTPConnection = http.client.HTTPConnection(
             "127.0.0.1", port, timeout=timeout, source_address=(source, 0)
@@ -139,7 +143,7 @@ def fetch(
         conn = http.client.HTTPSConnection(
             "127.0.0.1", port, timeout=timeout, source_address=(source, 0), context=tls
         )
-    all_headers = {"Host": HOST, **(headers or {})}
+    all_headers = {"Host": f"{HOST}:{port}", **(headers or {})}
     body = None
     if form is not None:
         body = urllib.parse.urlencode(form).encode()
@@ -350,7 +354,10 @@ def deployment(generated_project, start_module_server, tmp_path_factory) -> t.It
 
     for name in instances:
         start_instance(name)
-    direct = start_module_server(serve, project, port=ports["C"], **common)
+    # the scaffold's production.toml trusts 127.0.0.1: C is told to trust nobody
+    direct = start_module_server(
+        serve, project, port=ports["C"], DIGWEBS_TRUSTED_PROXIES="[]", **common
+    )
     direct.wait_ready()
 
     masters: dict[str, Nginx] = {}
@@ -443,7 +450,7 @@ def test_behind_the_trusted_proxy_the_app_sees_the_client_and_https(deployment):
     assert plain.json() == {
         "remote_addr": CLIENT,  # nginx connected from 127.0.0.1, the client from .2
         "scheme": "http",
-        "host": HOST,
+        "host": f"{HOST}:{deployment.listen}",  # the port the client used, not the instance's
         "script_root": "",
         "external": f"http://{HOST}:{deployment.listen}/",
     }
@@ -453,7 +460,7 @@ def test_behind_the_trusted_proxy_the_app_sees_the_client_and_https(deployment):
     assert secure.json() == {
         "remote_addr": CLIENT,
         "scheme": "https",
-        "host": HOST,
+        "host": f"{HOST}:{deployment.tls_port}",
         "script_root": "",
         "external": f"https://{HOST}:{deployment.tls_port}/",
     }
@@ -480,20 +487,26 @@ def test_behind_the_trusted_proxy_the_app_sees_the_client_and_https(deployment):
     assert through["scheme"] == "http"
 
 
-@pytest.mark.parametrize("to", ["C, which trusts no proxy", "A, from an untrusted peer"])
-def test_forged_forwarded_headers_sent_straight_to_an_instance_change_nothing(deployment, to):
-    port = deployment.ports[to[0]]
-    honest = fetch(port, "/_e2e/whoami").json()
-    forged = fetch(port, "/_e2e/whoami", headers=FORGED).json()
+@pytest.mark.parametrize(
+    ("to", "source"),
+    [("C", "127.0.0.1"), ("A", CLIENT)],
+    ids=["C, trusting no proxy, from nginx's address", "A, from a peer it does not trust"],
+)
+def test_forged_forwarded_headers_sent_straight_to_an_instance_change_nothing(
+    deployment, to, source
+):
+    port = deployment.ports[to]
+    honest = fetch(port, "/_e2e/whoami", source=source).json()
+    forged = fetch(port, "/_e2e/whoami", headers=FORGED, source=source).json()
     assert (
         honest
         == forged
         == {
-            "remote_addr": CLIENT,
+            "remote_addr": source,
             "scheme": "http",
-            "host": HOST,
+            "host": f"{HOST}:{port}",
             "script_root": "",
-            "external": f"http://{HOST}/",
+            "external": f"http://{HOST}:{port}/",
         }
     )
 
@@ -602,7 +615,9 @@ def test_a_busy_keep_alive_connection_is_never_dropped(deployment):
         deadline = time.monotonic() + 3.5
         while time.monotonic() < deadline:
             try:
-                conn.request("GET", "/?keepalive", headers={"Host": HOST})
+                conn.request(
+                    "GET", "/?keepalive", headers={"Host": f"{HOST}:{deployment.ports['C']}"}
+                )
                 resp = conn.getresponse()
                 resp.read()
             except (OSError, http.client.HTTPException) as exc:
@@ -629,7 +644,7 @@ def test_rolling_restart_under_load_fails_no_request(deployment):
                     conn = http.client.HTTPConnection(
                         "127.0.0.1", deployment.listen, timeout=15, source_address=(CLIENT, 0)
                     )
-                conn.request("GET", f"/?load={i}", headers={"Host": HOST})
+                conn.request("GET", f"/?load={i}", headers={"Host": f"{HOST}:{deployment.listen}"})
                 resp = conn.getresponse()
                 body = resp.read()
                 if resp.status != 200 or b"</html>" not in body:
