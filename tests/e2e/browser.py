@@ -45,6 +45,7 @@ FLAGS = (
     "--disable-sync",
     "--disable-extensions",
     "--disable-dev-shm-usage",
+    "--no-proxy-server",
     "--remote-debugging-pipe",
 )
 
@@ -80,6 +81,7 @@ class Browser:
         and its log; it is created if missing.
     :param executable: the chromium to run (default: :func:`find_chromium`).
     :param window: the viewport's width and height, which are the screenshot's.
+    :param args: more command-line flags (``--host-resolver-rules=...``).
     :param timeout: the default bound, in seconds, of every wait.
     """
 
@@ -89,10 +91,11 @@ class Browser:
         executable: str | None = None,
         window: tuple[int, int] = (1280, 900),
         timeout: float = 30.0,
+        args: t.Sequence[str] = (),
     ) -> None:
         executable = executable or find_chromium()
         if executable is None:
-            raise BrowserError("chromium is not installed (apt-get install chromium)")
+            raise BrowserError("chromium is not installed: .ci/run installs it (apt-get install chromium)")
         profile.mkdir(parents=True, exist_ok=True)
         self.profile = profile
         self.timeout = timeout
@@ -112,6 +115,7 @@ class Browser:
             *FLAGS,
             f"--user-data-dir={profile}",
             f"--window-size={window[0]},{window[1]}",
+            *args,
             "about:blank",
         ]
         env = dict(os.environ, HOME=str(profile))  # the wrapper script's crash folder
