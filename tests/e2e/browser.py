@@ -95,7 +95,7 @@ class Browser:
     ) -> None:
         executable = executable or find_chromium()
         if executable is None:
-            raise BrowserError("chromium is not installed: .ci/run installs it (apt-get install chromium)")
+            raise BrowserError("chromium is not installed: .ci/run installs it")
         profile.mkdir(parents=True, exist_ok=True)
         self.profile = profile
         self.timeout = timeout
