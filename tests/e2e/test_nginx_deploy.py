@@ -116,6 +116,7 @@ class Reply:
         return {v.split("=", 1)[0].strip(): v for k, v in self.headers if k.lower() == "set-cookie"}
 
     def json(self) -> t.Any:
+        """The body, decoded as JSON."""
         return json.loads(self.body)
 
 
@@ -706,7 +707,7 @@ def test_rolling_restart_under_load_fails_no_request(deployment):
 
 def test_a_real_browser_loads_the_home_page_and_posts_the_contact_form(deployment, tmp_path):
     site = f"http://{HOST}:{deployment.listen}"
-    before = len(access_lines(deployment.all_servers(), '"POST /contact'))
+    before = set(access_lines(deployment.all_servers(), '"POST /contact'))
     with Browser(
         tmp_path / "chromium", args=[f"--host-resolver-rules=MAP {HOST} 127.0.0.1"]
     ) as browser:
@@ -722,9 +723,9 @@ def test_a_real_browser_loads_the_home_page_and_posts_the_contact_form(deploymen
         assert browser.evaluate("location.pathname") == "/contact"
         browser.until_load(
             lambda: browser.evaluate(
-                "const f = document.querySelector('form.contact-form');"
+                "{ const f = document.querySelector('form.contact-form');"
                 "f.name.value = 'Ada'; f.message.value = 'Sent from chromium';"
-                "f.querySelector('button[type=submit]').click()"
+                "f.querySelector('button[type=submit]').click(); }"
             )
         )
         assert browser.evaluate("location.pathname") == "/contact"
@@ -735,6 +736,6 @@ def test_a_real_browser_loads_the_home_page_and_posts_the_contact_form(deploymen
             tmp_path / "after-post.png",
         )
     time.sleep(0.5)
-    posts = access_lines(deployment.all_servers(), '"POST /contact')
-    assert len(posts) == before + 1, posts
-    assert re.search(r'" 30[23] ', posts[-1]), posts
+    # one POST, through nginx to an instance, answered with the redirect
+    posts = [p for p in access_lines(deployment.all_servers(), '"POST /contact') if p not in before]
+    assert len(posts) == 1 and re.search(r'" 30[23] ', posts[0]), posts
