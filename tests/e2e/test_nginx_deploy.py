@@ -467,8 +467,13 @@ def test_behind_the_trusted_proxy_the_app_sees_the_client_and_https(deployment):
     }
     # what https changes in the scaffold's own responses: HSTS, a Secure cookie
     home = fetch(deployment.tls_port, "/", tls=deployment.tls)
+    plain_home = fetch(deployment.listen, "/")
     assert home.header("Strict-Transport-Security"), home.headers
-    assert fetch(deployment.listen, "/").header("Strict-Transport-Security") is None
+    assert plain_home.header("Strict-Transport-Security") is None
+    for reply in (home, plain_home):  # the other security headers, either way
+        assert reply.header("X-Content-Type-Options") == "nosniff", reply.headers
+        assert reply.header("X-Frame-Options") == "DENY", reply.headers
+        assert reply.header("Referrer-Policy") == "strict-origin-when-cross-origin"
     contact = fetch(deployment.tls_port, "/contact", tls=deployment.tls)
     posted = fetch(
         deployment.tls_port,
