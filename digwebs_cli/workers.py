@@ -5,7 +5,9 @@ Named by import path in the gunicorn configuration
 ``digwebs_cli.workers.DigwebsSyncWorker``).
 
 :class:`DigwebsSyncWorker` is gunicorn's sync worker whose request head must
-arrive within ``--header-timeout`` (see its docstring).
+arrive within ``--header-timeout``, and which at SIGTERM serves (or answers
+503) the connections already queued on the listening socket instead of
+leaving them to be reset (see its docstring).
 
 :class:`DigwebsThreadWorker` is gunicorn's gthread worker with two
 differences, both in the main (selector) thread:
@@ -369,6 +371,50 @@ class DigwebsSyncWorker(SyncWorker):  # type: ignore[misc]
             or DEFAULT_HEADER_TIMEOUT
         )
         self._own_path = not self.cfg.is_ssl and getattr(self.cfg, "protocol", "http") == "http"
+
+    def run(self) -> None:
+        """gunicorn's loop; then, at SIGTERM, the connections already queued are not dropped."""
+        super().run()
+        if self._own_path and self.is_parent_alive():
+            self._drain_backlog()
+
+    def _drain_backlog(self) -> None:
+        """Serve or refuse what the kernel queued on the listening socket before the signal.
+
+        gunicorn's sync worker stops at SIGTERM after its request in flight;
+        the clients queued behind it (connected, never accepted) are reset when
+        the socket closes. Here they are taken one by one: served while at
+        least ``min(2 s, grace / 2)`` of the grace period remains, then
+        answered ``503`` with ``Retry-After`` and ``Connection: close``, as the
+        threads worker does. New connections are not waited for.
+        """
+        grace = float(self.cfg.graceful_timeout)
+        cutoff = time.monotonic() + grace - min(2.0, grace / 2)
+        for listener in self.sockets:
+            try:
+                listener.setblocking(False)
+            except OSError:
+                pass
+        taken = True
+        while taken:
+            taken = False
+            for listener in self.sockets:
+                try:
+                    client, addr = listener.accept()
+                except OSError:  # nothing queued (EAGAIN), or the socket is gone
+                    continue
+                taken = True
+                self.notify()
+                client.setblocking(True)
+                util.close_on_exec(client)
+                if time.monotonic() < cutoff:
+                    self.handle(listener, client, addr)
+                    continue
+                try:
+                    client.sendall(_STOPPING_503)
+                except OSError:
+                    pass
+                util.close_graceful(client, timeout=SYNC_LINGER_408)
 
     def _read_head(self, client: socket.socket) -> tuple[bytes, bool]:
         """The bytes of the request head, and whether they are all there (or
