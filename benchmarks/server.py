@@ -1,47 +1,55 @@
 #!/usr/bin/env python3
-"""Server benchmark: ``digwebs serve`` against gunicorn with a raw WSGI app and Flask.
+"""Server benchmark: ``digwebs serve`` against gunicorn (stock workers), gevent's pywsgi,
+Flask and granian.
 
-For each load (row), each contender is started on 127.0.0.1 with the same
-gunicorn worker settings, driven by wrk for a bounded time, and stopped by its
-process id:
+For each load (row), each contender is started on 127.0.0.1, driven for a
+bounded time, and stopped by its process id:
 
-* ``raw``     -- ``gunicorn`` (stock worker class) serving a hand-written WSGI app;
-* ``flask``   -- ``gunicorn`` (stock worker class) serving the same routes in Flask;
-* ``digwebs`` -- ``digwebs serve`` serving a digwebs project with the same routes
+* ``raw``        -- ``gunicorn`` with the stock worker class of the row (``gevent``,
+  ``gthread``, ``sync``) serving a hand-written WSGI app: the baseline of every ratio;
+* ``raw-pywsgi`` -- ``gunicorn -k gevent_pywsgi`` (gevent's own server), raw app;
+* ``flask``      -- ``gunicorn`` (stock worker class) serving the same routes in Flask;
+* ``digwebs``    -- ``digwebs serve`` serving a digwebs project with the same routes
   (``--env production``: no access log, no blocking monitor);
-* ``serve-raw`` -- ``digwebs serve`` serving the raw WSGI app: what the
-  command itself costs (its gevent worker's per-request yield), apart from
-  the framework.
+* ``serve-raw``  -- ``digwebs serve`` serving the raw WSGI app: what the command's
+  own worker costs, apart from the framework;
+* ``granian``    -- granian (Rust) serving the raw app over WSGI, the limit for
+  plaintext (a benchmark-only dependency: ``pip install granian``; skipped
+  with a note when it is missing).
 
-The table gives requests/s, p50, p99 and errors (socket errors plus non-2xx
-answers) per contender, digwebs' ratio to raw measured in the same run, and
-whether digwebs meets its target for the row. Contenders are driven in
-interleaved rounds and medians are reported. On a shared, loaded machine the
-throughput figures move with the neighbours' load, so the table also gives
-the server's own CPU time per request (master and workers, from /proc) and
-raw's CPU per request divided by each contender's ("cpu vs raw", 1.00 = as
-cheap as raw): a comparison the neighbours barely disturb.
+Throughput rows (wrk) give requests/s, p50, p99 and errors (socket errors
+plus non-2xx answers) per contender, each one's ratio to ``raw`` as the
+median of per-round ratios, and the server's own CPU time per request
+(master and workers, from /proc) with raw's CPU per request divided by each
+contender's ("cpu vs raw", 1.00 = as cheap as raw): on a shared, loaded
+machine throughput moves with the neighbours' load, CPU per request much
+less. Contenders are driven in interleaved rounds (order rotated each round).
 
-=================  =========================================  ============================
-row                load                                       digwebs must reach
-=================  =========================================  ============================
-plaintext-gevent   keep-alive, 50 connections, gevent, 1 proc 0.95 x raw, p99 < 10 ms
-plaintext-threads  50 connections, gthread 8 threads, 1 proc  0.95 x raw
-plaintext-sync     50 connections, sync, 2 processes          0.95 x raw
-io100-gevent       100 ms handler, 1000 connections, gevent   95% of 1000/0.1 s, 0 errors,
-                                                              p99 <= 150 ms
-io1000-gevent      1 s handler, 5000 connections, gevent      90% of 5000/1 s, 0 errors
-=================  =========================================  ============================
+=================  ==========================================  ===========================
+row                load                                        digwebs must reach (issue 11)
+=================  ==========================================  ===========================
+plaintext-gevent   keep-alive, 50 connections, gevent, 1 proc  1.3 x raw, p99 <= 15 ms
+plaintext-threads  50 connections, gthread 8 threads, 1 proc   0.95 x raw
+plaintext-sync     50 connections, sync, 2 processes           0.95 x raw
+io100-gevent       100 ms handler, 1000 connections, gevent    1.2 x raw, 0 errors
+io1000-gevent      1 s handler, 5000 connections, gevent       90% of 5000/1 s, 0 errors
+slow-<model>       10 slowloris connections (1 byte / 0.5 s,   threads: normal p99 < 100 ms
+                   at most 10 s) beside wrk -c10 normal
+                   traffic; sync, threads (8), gevent
+memory-gevent      RSS of the worker holding 5,000 idle        <= 1.1 x raw, KB per
+                   keep-alive connections (one request each)   connection
+shutdown-<model>   40 overlapping 1 s requests, SIGTERM at     0 lost, every model
+                   0.5 s, grace 5 s; lost = reset or closed
+                   without an answer (a 503 is an answer)
+=================  ==========================================  ===========================
 
 Run:  .venv/bin/python benchmarks/server.py [--duration 4] [--rounds 5] [--row NAME ...]
-                                             [--contender raw|flask|digwebs ...]
-                                             [--json out.json]
+                                             [--contender NAME ...] [--json out.json]
 Needs wrk (Debian package: ``apt-get install -y wrk``) and Flask
 (``pip install -e '.[bench]'``); gevent rows need ``pip install -e '.[gevent]'``.
 
-The open-file limit is raised (to at most the hard limit) for the
-5000-connection row: wrk and the server each hold one descriptor per
-connection.
+The open-file limit is raised (to at most the hard limit): wrk, the
+5,000-connection rows and the servers hold one descriptor per connection.
 """
 
 from __future__ import annotations
@@ -179,7 +187,11 @@ class Row:
     ceiling_target: float | None = None
     p99_max_ms: float | None = None
     zero_errors: bool = False
+    kind: str = "wrk"  # wrk | slow | memory | shutdown
+    keepalive: float | None = None  # seconds; None: each server's default
 
+
+GEVENT_CONTENDERS = ("raw", "raw-pywsgi", "flask", "digwebs", "serve-raw", "granian")
 
 ROWS = [
     Row(
@@ -189,8 +201,9 @@ ROWS = [
         "gevent",
         1,
         50,
-        ratio_target=0.95,
-        p99_max_ms=10.0,
+        contenders=GEVENT_CONTENDERS,
+        ratio_target=1.3,
+        p99_max_ms=15.0,
     ),
     Row(
         "plaintext-threads",
@@ -219,9 +232,9 @@ ROWS = [
         1,
         1000,
         worker_connections=2000,
+        contenders=("raw", "raw-pywsgi", "flask", "digwebs"),
+        ratio_target=1.2,
         ceiling=1000 / 0.1,
-        ceiling_target=0.95,
-        p99_max_ms=150.0,
         zero_errors=True,
     ),
     Row(
@@ -239,7 +252,58 @@ ROWS = [
         ceiling_target=0.90,
         zero_errors=True,
     ),
+    *(
+        Row(
+            f"slow-{model}",
+            f"10 slowloris connections beside wrk -c10, {model}",
+            "/plaintext",
+            model,
+            2 if model == "sync" else 1,
+            10,
+            threads=8,
+            contenders=("raw", "digwebs"),
+            p99_max_ms=100.0 if model == "threads" else None,
+            kind="slow",
+        )
+        for model in ("sync", "threads", "gevent")
+    ),
+    Row(
+        "memory-gevent",
+        "worker RSS with 5,000 idle keep-alive connections, gevent",
+        "/plaintext",
+        "gevent",
+        1,
+        5000,
+        worker_connections=6000,
+        contenders=("raw", "raw-pywsgi", "digwebs"),
+        ratio_target=1.1,  # KB per connection, digwebs / raw, at most
+        kind="memory",
+        keepalive=120.0,
+    ),
+    *(
+        Row(
+            f"shutdown-{model}",
+            f"40 overlapping 1 s requests, SIGTERM at 0.5 s, grace 5 s, {model}",
+            "/io1000",
+            model,
+            2 if model == "sync" else 1,
+            40,
+            threads=4,
+            contenders=("raw", "digwebs"),
+            kind="shutdown",
+        )
+        for model in ("sync", "threads", "gevent")
+    ),
 ]
+
+#: every contender a row may name
+CONTENDERS = ("raw", "raw-pywsgi", "flask", "digwebs", "serve-raw", "granian")
+SHUTDOWN_REQUESTS = 40
+SHUTDOWN_AT = 0.5
+SHUTDOWN_GRACE = 5
+SLOW_CLIENTS = 10
+SLOW_BOUND = 10.0  # seconds a slowloris connection trickles at most
+MEMORY_CONNECTIONS = 5000
 
 GUNICORN_CLASS = {"gevent": "gevent", "threads": "gthread", "sync": "sync"}
 
@@ -253,15 +317,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def server_env() -> dict[str, str]:
+def server_env(row: Row | None = None) -> dict[str, str]:
+    """The servers' environment: ours without DIGWEBS_*, this checkout importable."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("DIGWEBS_")}
+    if row is not None and row.keepalive is not None:
+        # digwebs serve has no --keepalive option: the [server] key's override
+        env["DIGWEBS_SERVER__KEEPALIVE"] = str(int(row.keepalive))
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
     # production refuses to start without a real secret
     env["DIGWEBS_SECRET_KEY"] = secrets.token_hex(32)
     return env
 
 
+def granian_path() -> str | None:
+    """The granian executable beside this Python, or on PATH (None: not installed)."""
+    beside = Path(sys.executable).parent / "granian"
+    return str(beside) if beside.exists() else shutil.which("granian")
+
+
 def command(contender: str, row: Row, port: int, apps: Path) -> tuple[list[str], Path]:
+    """The command line of *contender* for *row* on *port*, and its working folder."""
+    grace = SHUTDOWN_GRACE if row.kind == "shutdown" else 30
     if contender in ("digwebs", "serve-raw"):
         cmd = [
             sys.executable,
@@ -278,6 +354,8 @@ def command(contender: str, row: Row, port: int, apps: Path) -> tuple[list[str],
             row.workers,
             "--processes",
             str(row.processes),
+            "--graceful-timeout",
+            str(grace),
         ]
         if row.workers == "threads":
             cmd += ["--threads", str(row.threads)]
@@ -286,7 +364,17 @@ def command(contender: str, row: Row, port: int, apps: Path) -> tuple[list[str],
         if contender == "serve-raw":  # digwebs serve's own cost, without the framework
             return cmd + ["--app", "raw_app:app"], apps
         return cmd, apps / "digwebs_project"
-    module = {"raw": "raw_app:app", "flask": "flask_app:app"}[contender]
+    if contender == "granian":
+        exe = granian_path()
+        if exe is None:
+            raise RuntimeError("granian is not installed (pip install granian): skipped")
+        cmd = [exe, "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--workers", str(row.processes), "--log-level", "warning", "raw_app:app"]
+        return cmd, apps
+    module = {"raw": "raw_app:app", "raw-pywsgi": "raw_app:app", "flask": "flask_app:app"}[
+        contender
+    ]
+    worker_class = "gevent_pywsgi" if contender == "raw-pywsgi" else GUNICORN_CLASS[row.workers]
     cmd = [
         sys.executable,
         "-m",
@@ -294,15 +382,19 @@ def command(contender: str, row: Row, port: int, apps: Path) -> tuple[list[str],
         "--bind",
         f"127.0.0.1:{port}",
         "--worker-class",
-        GUNICORN_CLASS[row.workers],
+        worker_class,
         "--workers",
         str(row.processes),
         "--log-level",
         "warning",
         "--no-control-socket",
+        "--graceful-timeout",
+        str(grace),
         "--backlog",
         str(max(2048, row.worker_connections)),
     ]
+    if row.keepalive is not None:
+        cmd += ["--keep-alive", str(int(row.keepalive))]
     if row.workers == "threads":
         cmd += ["--threads", str(row.threads)]
     if row.workers != "sync":
@@ -383,6 +475,17 @@ class Result:
     ratio_to_raw: float | None = None  # median of the per-round ratios
     cpu_us: float = 0.0  # server CPU time per request (master + workers)
     cpu_ratio: float | None = None  # raw's CPU per request / this one's
+    # slow rows: how the slowloris connections ended ("408 5, closed 5")
+    slow_detail: str = ""
+    # memory rows
+    rss_before_kb: int = 0
+    rss_after_kb: int = 0
+    kb_per_conn: float | None = None
+    held: int = 0  # connections still open when RSS was read
+    # shutdown rows
+    answered: int = 0
+    status_counts: dict[str, int] = field(default_factory=dict)
+    lost: int | None = None
 
 
 _UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0}
@@ -446,7 +549,7 @@ def start_server(
         proc = subprocess.Popen(
             cmd,
             cwd=cwd,
-            env=server_env(),
+            env=server_env(row),
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -538,14 +641,262 @@ def run_row(
     return results
 
 
+# -- slow clients, memory, shutdown ----------------------------------------------------
+
+
+def _slowloris(port: int, stop_at: float, out: list[str]) -> None:
+    """Send a request head one byte every 0.5 s until *stop_at*; record how it ended."""
+    head = b"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"s" * 200
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.settimeout(0.5)
+            for i in range(len(head)):
+                if time.monotonic() >= stop_at:
+                    out.append("still sending")
+                    return
+                try:
+                    sock.sendall(head[i : i + 1])
+                    data = sock.recv(4096)  # an answer or a close ends the trickle
+                except TimeoutError:
+                    continue
+                out.append(data.split(b" ", 2)[1].decode() if data else "closed")
+                return
+            out.append("head sent")
+    except OSError as exc:
+        out.append(type(exc).__name__)
+
+
+def run_slow_row(row: Row, contenders: list[str], apps: Path, duration: float,
+                 wrk_threads: int, logs: Path) -> dict[str, Result]:
+    """Per contender: 10 slowloris connections, then wrk's normal traffic beside them."""
+    import threading
+
+    results = {c: Result(row.name, c) for c in contenders}
+    for c in contenders:
+        try:
+            proc, port = start_server(c, row, apps, logs)
+        except Exception as exc:
+            results[c].failed = str(exc).splitlines()[0][:200]
+            continue
+        try:
+            out: list[str] = []
+            stop_at = time.monotonic() + min(SLOW_BOUND, duration + 3)
+            threads = [
+                threading.Thread(target=_slowloris, args=(port, stop_at, out), daemon=True)
+                for _ in range(SLOW_CLIENTS)
+            ]
+            for thread in threads:
+                thread.start()
+            time.sleep(1.0)  # every slow client connected and trickling
+            print(f"  {row.name}: {c} ({duration:g} s)", file=sys.stderr, flush=True)
+            before = cpu_seconds(proc.pid)
+            parse_wrk(run_wrk(port, row, duration, wrk_threads), results[c])
+            if results[c].requests:
+                used = cpu_seconds(proc.pid) - before
+                results[c].cpu_us = used / results[c].requests * 1e6
+            for thread in threads:
+                thread.join(SLOW_BOUND + 6)
+            counts: dict[str, int] = {}
+            for end in out:
+                counts[end] = counts.get(end, 0) + 1
+            results[c].slow_detail = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
+        except Exception as exc:
+            results[c].failed = str(exc).splitlines()[0][:200]
+        finally:
+            stop(proc)
+    return results
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The processes whose parent is *pid* (gunicorn's workers), or *pid* itself."""
+    children = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                text = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(text[text.rindex(")") + 2 :].split()[1]) == pid:
+                children.append(int(entry))
+    return children or [pid]
+
+
+def rss_kb(pids: list[int]) -> int:
+    """Resident set size of *pids*, summed (KB, from /proc/PID/status)."""
+    total = 0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total
+
+
+def _open_idle(port: int, count: int, deadline: float) -> list[socket.socket]:
+    """*count* connections that each made one keep-alive request and now sit idle."""
+    request = b"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    socks: list[socket.socket] = []
+    for _ in range(count):
+        if time.monotonic() > deadline:
+            break
+        sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        sock.sendall(request)
+        data = b""
+        while b"Hello, World!" not in data:
+            chunk = sock.recv(4096)
+            if not chunk:
+                raise RuntimeError("the server closed a keep-alive connection")
+            data += chunk
+        socks.append(sock)
+    return socks
+
+
+def _still_open(socks: list[socket.socket]) -> int:
+    import select
+
+    open_count = 0
+    for sock in socks:
+        readable, _, _ = select.select([sock], [], [], 0)
+        if not readable:
+            open_count += 1  # nothing to read: not closed by the server
+    return open_count
+
+
+def run_memory_row(row: Row, contenders: list[str], apps: Path, logs: Path,
+                   rounds: int) -> dict[str, Result]:
+    """Per contender (interleaved rounds): worker RSS before and with 5,000 idle connections."""
+    results = {c: Result(row.name, c) for c in contenders}
+    samples: dict[str, list[tuple[int, int, int]]] = {c: [] for c in contenders}
+    for r in range(rounds):
+        order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
+        for c in order:
+            if results[c].failed:
+                continue
+            print(f"  {row.name}: {c}, round {r + 1}/{rounds}", file=sys.stderr, flush=True)
+            try:
+                proc, port = start_server(c, row, apps, logs)
+            except Exception as exc:
+                results[c].failed = str(exc).splitlines()[0][:200]
+                continue
+            socks: list[socket.socket] = []
+            try:
+                # the app has served requests (wait_ready) and its lazy parts are loaded
+                _open_idle(port, 200, time.monotonic() + 30)
+                time.sleep(0.5)
+                pids = worker_pids(proc.pid)
+                before = rss_kb(pids)
+                socks = _open_idle(port, MEMORY_CONNECTIONS, time.monotonic() + 90)
+                time.sleep(1.0)
+                after = rss_kb(pids)
+                samples[c].append((before, after, _still_open(socks)))
+            except Exception as exc:
+                results[c].failed = str(exc).splitlines()[0][:200]
+            finally:
+                for sock in socks:
+                    sock.close()
+                stop(proc)
+    for c, runs in samples.items():
+        if not runs or results[c].failed:
+            continue
+        res = results[c]
+        res.rss_before_kb = int(statistics.median(b for b, _, _ in runs))
+        res.rss_after_kb = int(statistics.median(a for _, a, _ in runs))
+        res.held = min(h for _, _, h in runs)
+        res.kb_per_conn = statistics.median((a - b) / MEMORY_CONNECTIONS for b, a, _ in runs)
+    raw = results.get("raw")
+    for c, res in results.items():
+        if c != "raw" and raw and raw.kb_per_conn and res.kb_per_conn is not None:
+            res.ratio_to_raw = res.kb_per_conn / raw.kb_per_conn
+    return results
+
+
+def _shutdown_request(port: int, out: list[str]) -> None:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=SHUTDOWN_GRACE + 10)
+        conn.request("GET", "/io1000")
+        resp = conn.getresponse()
+        resp.read()
+        out.append(str(resp.status))
+        conn.close()
+    except (OSError, http.client.HTTPException) as exc:
+        out.append(f"lost ({type(exc).__name__})")
+
+
+def run_shutdown_row(row: Row, contenders: list[str], apps: Path, logs: Path,
+                     rounds: int) -> dict[str, Result]:
+    """Per contender and round: 40 overlapping 1 s requests, SIGTERM at 0.5 s; count the lost."""
+    import threading
+
+    results = {c: Result(row.name, c) for c in contenders}
+    for r in range(rounds):
+        order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
+        for c in order:
+            if results[c].failed:
+                continue
+            print(f"  {row.name}: {c}, round {r + 1}/{rounds}", file=sys.stderr, flush=True)
+            try:
+                proc, port = start_server(c, row, apps, logs)
+            except Exception as exc:
+                results[c].failed = str(exc).splitlines()[0][:200]
+                continue
+            out: list[str] = []
+            try:
+                threads = [
+                    threading.Thread(target=_shutdown_request, args=(port, out), daemon=True)
+                    for _ in range(SHUTDOWN_REQUESTS)
+                ]
+                for thread in threads:
+                    thread.start()
+                time.sleep(SHUTDOWN_AT)
+                os.kill(proc.pid, signal.SIGTERM)
+                for thread in threads:
+                    thread.join(SHUTDOWN_GRACE + 15)
+            finally:
+                stop(proc)
+            res = results[c]
+            for end in out:
+                key = "lost" if end.startswith("lost") else end
+                res.status_counts[key] = res.status_counts.get(key, 0) + 1
+            res.requests += len(out)
+    for res in results.values():
+        if not res.failed:
+            res.lost = res.status_counts.get("lost", 0)
+            res.answered = res.requests - res.lost
+    return results
+
+
 # -- the report ------------------------------------------------------------------------
 
 
 def judge(row: Row, results: dict[str, Result]) -> None:
+    """Add digwebs' checks against the row's targets (PASS/FAIL lines)."""
     dw = results.get("digwebs")
     if dw is None or dw.failed:
         return
     raw = results.get("raw")
+    if row.kind == "memory":
+        if dw.ratio_to_raw is not None and row.ratio_target is not None:
+            ok = dw.ratio_to_raw <= row.ratio_target
+            dw.checks.append(
+                f"{dw.ratio_to_raw:.2f} x raw's KB per connection (max {row.ratio_target:.2f}) "
+                f"{'PASS' if ok else 'FAIL'}"
+            )
+        return
+    if row.kind == "shutdown":
+        dw.checks.append(f"lost {dw.lost} (max 0) {'PASS' if dw.lost == 0 else 'FAIL'}")
+        return
+    if row.kind == "slow":
+        if row.p99_max_ms is not None:
+            ok = dw.p99_ms <= row.p99_max_ms and dw.requests > 0
+            dw.checks.append(
+                f"normal requests' p99 {dw.p99_ms:.1f} ms (max {row.p99_max_ms:g}) "
+                f"{'PASS' if ok else 'FAIL'}"
+            )
+        return
+    if row.ceiling is not None and row.ceiling_target is None:
+        dw.checks.append(f"{dw.rps / row.ceiling:.0%} of the ceiling {row.ceiling:,.0f} rps")
     if row.ratio_target is not None and dw.ratio_to_raw is not None:
         ratio = dw.ratio_to_raw
         dw.checks.append(
@@ -575,31 +926,79 @@ def judge(row: Row, results: dict[str, Result]) -> None:
 
 def print_table(rows: list[Row], all_results: dict[str, dict[str, Result]]) -> None:
     header = (
-        f"{'row':<18} {'server':<9} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>8}  "
+        f"{'row':<18} {'server':<11} {'req/s':>10} {'p50':>9} {'p99':>9} {'errors':>8}  "
         f"{'vs raw':<6} {'cpu/req':>9} {'cpu vs raw':>10}  req/s per round"
     )
     print(header)
     print("-" * len(header))
     for row in rows:
+        if row.kind in ("memory", "shutdown"):
+            continue
         results = all_results.get(row.name, {})
         for contender, r in results.items():
             if r.failed:
-                print(f"{row.name:<18} {contender:<9} FAILED: {r.failed}")
+                print(f"{row.name:<18} {contender:<11} FAILED: {r.failed}")
                 continue
             ratio = f"{r.ratio_to_raw:.2f}" if r.ratio_to_raw is not None else ""
             rounds = " ".join(f"{x:,}" for x in r.rounds) if len(r.rounds) > 1 else ""
             cpu_ratio = f"{r.cpu_ratio:.2f}" if r.cpu_ratio is not None else ""
             print(
-                f"{row.name:<18} {contender:<9} {r.rps:>10,.0f} {r.p50_ms:>7.2f}ms "
+                f"{row.name:<18} {contender:<11} {r.rps:>10,.0f} {r.p50_ms:>7.2f}ms "
                 f"{r.p99_ms:>7.2f}ms {r.errors:>8}  {ratio:<6} {r.cpu_us:>7.0f}us "
                 f"{cpu_ratio:>10}  {rounds}"
             )
             if r.error_detail:
                 print(f"{'':<28}errors: {r.error_detail}")
+            if r.slow_detail:
+                print(f"{'':<28}slow clients ended: {r.slow_detail}")
         dw = results.get("digwebs")
         for check in dw.checks if dw else []:
             print(f"{'':<28}digwebs: {check}")
     print()
+    special = [r for r in rows if r.kind == "memory" and r.name in all_results]
+    if special:
+        header = (
+            f"{'row':<18} {'server':<11} {'RSS before':>11} {'RSS after':>10} "
+            f"{'KB/conn':>8} {'vs raw':>7}  connections held"
+        )
+        print(header)
+        print("-" * len(header))
+        for row in special:
+            results = all_results[row.name]
+            for contender, r in results.items():
+                if r.failed:
+                    print(f"{row.name:<18} {contender:<11} FAILED: {r.failed}")
+                    continue
+                ratio = f"{r.ratio_to_raw:.2f}" if r.ratio_to_raw is not None else ""
+                kb = f"{r.kb_per_conn:.1f}" if r.kb_per_conn is not None else ""
+                print(
+                    f"{row.name:<18} {contender:<11} {r.rss_before_kb:>8} KB "
+                    f"{r.rss_after_kb:>7} KB {kb:>8} {ratio:>7}  {r.held:,}"
+                )
+            dw = results.get("digwebs")
+            for check in dw.checks if dw else []:
+                print(f"{'':<30}digwebs: {check}")
+        print()
+    special = [r for r in rows if r.kind == "shutdown" and r.name in all_results]
+    if special:
+        header = f"{'row':<18} {'server':<11} {'requests':>8} {'answered':>8} {'lost':>5}  answers"
+        print(header)
+        print("-" * len(header))
+        for row in special:
+            results = all_results[row.name]
+            for contender, r in results.items():
+                if r.failed:
+                    print(f"{row.name:<18} {contender:<11} FAILED: {r.failed}")
+                    continue
+                answers = ", ".join(f"{k} {v}" for k, v in sorted(r.status_counts.items()))
+                print(
+                    f"{row.name:<18} {contender:<11} {r.requests:>8} {r.answered:>8} "
+                    f"{r.lost if r.lost is not None else '':>5}  {answers}"
+                )
+            dw = results.get("digwebs")
+            for check in dw.checks if dw else []:
+                print(f"{'':<30}digwebs: {check}")
+        print()
 
 
 def raise_open_file_limit() -> tuple[int, int]:
@@ -628,7 +1027,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--contender",
         action="append",
-        choices=["raw", "flask", "digwebs", "serve-raw"],
+        choices=list(CONTENDERS),
         help="run these contenders (repeatable) instead of the row's own set",
     )
     parser.add_argument("--wrk-threads", type=int, default=2, help="wrk threads [2]")
@@ -655,6 +1054,11 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     rows = [r for r in ROWS if not args.row or r.name in args.row]
+    print(
+        "note: the machine may be shared; contenders run interleaved, so ratios within a "
+        "row stay comparable while absolute figures move with the neighbours' load",
+        file=sys.stderr,
+    )
     soft, hard = raise_open_file_limit()
     needed = max(r.connections for r in rows) * 2 + 200
     if soft < needed:
@@ -688,8 +1092,21 @@ def main(argv: list[str] | None = None) -> int:
         for row in rows:
             duration = max(args.duration * row.duration_factor, row.min_duration)
             rounds = 1 if row.min_duration else args.rounds
-            contenders = list(args.contender) if args.contender else list(row.contenders)
-            results = run_row(row, contenders, work, duration, rounds, args.wrk_threads, logs)
+            contenders = [
+                c for c in (args.contender or row.contenders) if c in row.contenders
+            ] or list(args.contender or row.contenders)
+            if "granian" in contenders and granian_path() is None:
+                print("note: granian is not installed (pip install granian): skipped",
+                      file=sys.stderr)
+                contenders.remove("granian")
+            if row.kind == "slow":
+                results = run_slow_row(row, contenders, work, duration, args.wrk_threads, logs)
+            elif row.kind == "memory":
+                results = run_memory_row(row, contenders, work, logs, min(rounds, 2))
+            elif row.kind == "shutdown":
+                results = run_shutdown_row(row, contenders, work, logs, 1)
+            else:
+                results = run_row(row, contenders, work, duration, rounds, args.wrk_threads, logs)
             judge(row, results)
             all_results[row.name] = results
         print_table(rows, all_results)
