@@ -52,6 +52,7 @@ class Project:
 
     @property
     def static_folder(self) -> Path:
+        """The folder nginx serves ``/static/`` from (the app's ``<root>/static``)."""
         return self.root / "static"
 
 
@@ -283,12 +284,14 @@ def nginx_config(project: Project, options: NginxOptions) -> str:
     add(f"#   digwebs serve --env {project.env} --port {options.base_port}")
     add("")
     add(f"upstream {upstream} {{")
-    add("    # max_fails=1 fail_timeout=2s: an instance that refused a connection")
-    add("    # (restarting) is skipped for 2 s, then tried again; nginx's default")
-    add("    # (10 s) keeps a restarted instance idle long after it is back, and in")
-    add("    # a rolling restart the other instance may be down by then.")
+    add("    # max_fails=0: an instance is never taken out of rotation. nginx's")
+    add("    # default (max_fails=1 fail_timeout=10s) keeps a restarted instance idle")
+    add("    # for 10 s after one refused connection, and when every instance has had")
+    add("    # one failure (a restart, a kept-alive connection closed under a request)")
+    add("    # answers 502 without trying any. On 127.0.0.1 a refused connection costs")
+    add("    # microseconds, and the request moves on to the next instance.")
     for port in range(options.base_port, last + 1):
-        add(f"    server 127.0.0.1:{port} max_fails=1 fail_timeout=2s;")
+        add(f"    server 127.0.0.1:{port} max_fails=0;")
     if project.workers != "sync" and keepalive_ms > 0:
         add("    # idle connections kept open to the instances; closed by nginx before")
         add("    # the instance's own keep-alive (--keepalive) would close them, so a")
@@ -364,10 +367,12 @@ def nginx_config(project: Project, options: NginxOptions) -> str:
     add("        # own X-Forwarded-* are replaced, never passed on (an empty value sends")
     add("        # no header). Behind another proxy, use $proxy_add_x_forwarded_for and")
     add("        # add that proxy to trusted_proxies too.")
-    add("        proxy_set_header Host $host;")
+    add("        # $http_host: the Host the client sent, port included ($host drops")
+    add("        # it), so absolute URLs and the CSRF origin check see the real site.")
+    add("        proxy_set_header Host $http_host;")
     add("        proxy_set_header X-Forwarded-For $remote_addr;")
     add("        proxy_set_header X-Forwarded-Proto $scheme;")
-    add("        proxy_set_header X-Forwarded-Host $host;")
+    add("        proxy_set_header X-Forwarded-Host $http_host;")
     add('        proxy_set_header X-Forwarded-Prefix "";')
     add('        proxy_set_header Forwarded "";')
     add("        # A refused or timed-out connection, or a 502/503 from an instance that")

@@ -104,16 +104,16 @@ def free_port() -> int:
 
 def test_nginx_upstream_and_proxy_settings(project):
     text = ok("nginx", "--instances", "3", "--port", "8001", "--listen", "80")
-    servers = re.findall(r"server 127\.0\.0\.1:(\d+) max_fails=1 fail_timeout=2s;", text)
+    servers = re.findall(r"server 127\.0\.0\.1:(\d+) max_fails=0;", text)
     assert servers == ["8001", "8002", "8003"]
     for line in (
         "keepalive 32;",
         "proxy_http_version 1.1;",
         'proxy_set_header Connection "";',
-        "proxy_set_header Host $host;",
+        "proxy_set_header Host $http_host;",
         "proxy_set_header X-Forwarded-For $remote_addr;",
         "proxy_set_header X-Forwarded-Proto $scheme;",
-        "proxy_set_header X-Forwarded-Host $host;",
+        "proxy_set_header X-Forwarded-Host $http_host;",
         'proxy_set_header X-Forwarded-Prefix "";',
         "proxy_next_upstream error timeout http_502 http_503;",
         "proxy_connect_timeout 1s;",
@@ -296,7 +296,11 @@ class _Upstream(BaseHTTPRequestHandler):
     """Stands in for the instances: says which path reached it."""
 
     def do_GET(self) -> None:  # noqa: N802 - http.server's name
-        body = f"app saw {self.path}".encode()
+        seen = {
+            name: self.headers.get(name)
+            for name in ("Host", "X-Forwarded-Host", "X-Forwarded-Prefix", "X-Forwarded-For")
+        }
+        body = f"app saw {self.path} {json.dumps(seen, sort_keys=True)}".encode()
         self.send_response(404)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -309,7 +313,7 @@ class _Upstream(BaseHTTPRequestHandler):
 def _raw_get(port: int, path: str, **headers: str) -> tuple[int, dict[str, str], bytes]:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        conn.putrequest("GET", path, skip_accept_encoding=True)
+        conn.putrequest("GET", path, skip_accept_encoding=True, skip_host="Host" in headers)
         for name, value in headers.items():
             conn.putheader(name.replace("_", "-"), value)
         conn.endheaders()
@@ -393,7 +397,22 @@ def test_live_nginx_serves_static_and_no_way_out(project, tmp_path):
         status, _, body = _raw_get(listen, "/favicon.ico")
         assert (status, body) == (200, (project / "static" / "favicon.ico").read_bytes())
         # the app's pages go to the upstream
-        assert _raw_get(listen, "/about")[2] == b"app saw /about"
+        _, _, body = _raw_get(
+            listen,
+            "/about",
+            Host="site.test:8443",
+            X_Forwarded_Prefix="/evil",
+            X_Forwarded_For="10.6.6.6",
+        )
+        path, seen = body.decode().split(" ", 3)[2:]
+        assert path == "/about"
+        # the Host as sent, port included; the client's own X-Forwarded-* replaced
+        assert json.loads(seen) == {
+            "Host": "site.test:8443",
+            "X-Forwarded-Host": "site.test:8443",
+            "X-Forwarded-Prefix": None,
+            "X-Forwarded-For": "127.0.0.1",
+        }
 
         secret = (project / "config" / "production.toml").read_bytes()
         for path in TRAVERSALS:
