@@ -7,26 +7,31 @@ Usage: ``.venv/bin/python scripts/docs_screenshots.py [OUT_DIR]``
 The tutorial's project is built by running ``docs/tutorial/index.md`` itself
 (the same runner as ``tests/test_docs_examples.py``) in a temporary folder,
 so the pictures always show the code the page shows. The script then serves
-that project with ``digwebs serve`` on a free 127.0.0.1 port, writes a few
+that project as step 9 of the tutorial deploys it, two production
+``digwebs serve`` instances behind the nginx.conf that ``digwebs deploy nginx
+--full`` writes, on free 127.0.0.1 ports (without nginx: one development
+server, as in step 1), writes a few
 posts through the form (as a non-browser client, which the CSRF check lets
 through), and has chromium load each page. One picture needs a real form
 post from the browser (the flash message after publishing): a page under
 ``static/`` of the temporary project submits the form on load, so the post
 is same-origin and chromium, given a virtual-time budget, follows the
 redirect before it takes the picture. The development error page comes from
-``scripts/screenshot.sh``. The server is stopped by its own process id.
+``scripts/screenshot.sh``. Each server is stopped by its own process id.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import secrets
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import typing as t
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -103,6 +108,100 @@ def _chromium(url: str, out: Path, profile: Path, height: int = 900, budget_ms: 
     print(out)
 
 
+def _consecutive_free_ports() -> int:
+    """A port BASE such that BASE and BASE + 1 are both free on 127.0.0.1."""
+    for _ in range(50):
+        base = _free_port()
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", base + 1))
+            except OSError:
+                continue
+        return base
+    raise SystemExit("found no two consecutive free ports")
+
+
+def _serve_behind_nginx(
+    project: Path,
+    work: Path,
+    venv_bin: Path,
+    processes: list[subprocess.Popen[bytes]],
+    log: t.IO[bytes],
+) -> str:
+    """The tutorial's step 9: two production instances behind nginx; nginx's URL."""
+    first = _consecutive_free_ports()
+    listen = _free_port()
+    env = {
+        **os.environ,
+        "DIGWEBS_ENV": "production",
+        "DIGWEBS_SECRET_KEY": secrets.token_hex(32),
+        "DIGWEBS_ALLOWED_HOSTS": '["127.0.0.1"]',
+        "DIGWEBS_DATABASE": str(work / "myblog-production.sqlite3"),
+    }
+    for port in (first, first + 1):
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(venv_bin / "digwebs"),
+                    "serve",
+                    "--env",
+                    "production",
+                    "--processes",
+                    "1",
+                    "--port",
+                    str(port),
+                ],
+                cwd=project,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
+    for port in (first, first + 1):
+        _wait_for(f"http://127.0.0.1:{port}/")
+    prefix = work / "nginx"
+    prefix.mkdir()
+    command = [
+        str(venv_bin / "digwebs"),
+        "deploy",
+        "nginx",
+        "--full",
+        "--prefix",
+        str(prefix),
+        "--listen",
+        f"127.0.0.1:{listen}",
+        "--instances",
+        "2",
+        "--port",
+        str(first),
+        "--server-name",
+        "127.0.0.1",
+        "-o",
+        str(prefix / "nginx.conf"),
+    ]
+    if os.geteuid() == 0:  # the temporary folder is root's alone
+        command += ["--user", "root"]
+    subprocess.run(command, cwd=project, env=env, check=True, stdout=subprocess.DEVNULL)
+    processes.append(
+        subprocess.Popen(
+            ["nginx", "-c", str(prefix / "nginx.conf"), "-g", "daemon off;"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    )
+    return f"http://127.0.0.1:{listen}"
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    """Stop one process we started, by its own pid."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def main(argv: list[str]) -> int:
     """Build the tutorial's project, serve it, and take every screenshot."""
     out_dir = Path(argv[0]).resolve() if argv else REPO / "docs" / "_static" / "screenshots"
@@ -117,16 +216,22 @@ def main(argv: list[str]) -> int:
     (project / "static" / "_shot").mkdir(parents=True, exist_ok=True)
     (project / "static" / "_shot" / "submit.html").write_text(SUBMIT_PAGE, encoding="utf-8")
 
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+    processes: list[subprocess.Popen[bytes]] = []
     log = open(work / "server.log", "wb")  # noqa: SIM115 - closed at the end
-    server = subprocess.Popen(
-        [str(venv_bin / "digwebs"), "serve", "--no-reload", "--port", str(port)],
-        cwd=project,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
     try:
+        if shutil.which("nginx"):
+            base = _serve_behind_nginx(project, work, venv_bin, processes, log)
+        else:  # the tutorial's step 1: one development server
+            port = _free_port()
+            base = f"http://127.0.0.1:{port}"
+            processes.append(
+                subprocess.Popen(
+                    [str(venv_bin / "digwebs"), "serve", "--no-reload", "--port", str(port)],
+                    cwd=project,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         _wait_for(base + "/")
         for title, body, author in POSTS:
             data = urllib.parse.urlencode({"title": title, "body": body, "author": author})
@@ -144,12 +249,8 @@ def main(argv: list[str]) -> int:
         # The same profile has the session cookie: the form knows the author.
         _chromium(base + "/posts/new", out_dir / "new-post.png", profile)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        for proc in reversed(processes):  # nginx first, then the instances
+            _stop(proc)
         log.close()
     subprocess.run(
         ["sh", str(REPO / "scripts" / "screenshot.sh"), str(out_dir / "devpage.png")],
