@@ -384,6 +384,16 @@ class RawApps:
         return app
 
 
+def _raw_site(self):
+    """The site row's raw app: the same page bytes, nothing else (benchmarks/_site.py)."""
+    import _site
+
+    return _site.raw_app()
+
+
+RawApps.site = _raw_site  # type: ignore[attr-defined]
+
+
 class _FrameworkApps:
     """The hello, routes, json and notfound builders, shared by the frameworks.
 
@@ -414,6 +424,10 @@ class _FrameworkApps:
         self._add_json(app)
         self._add_routes(app, NOTFOUND_ROUTES)
         return app
+
+    def site(self):
+        """The generated project's home page (benchmarks/_site.py); not every contender."""
+        raise Skip(f"{self.name}: the site row compares digwebs with Flask only")
 
 
 # --------------------------------------------------------------------------
@@ -636,6 +650,11 @@ def _tuple_route_handler(i, kind):
 class FlaskApps(_FrameworkApps):
     name = "flask"
 
+    def site(self):
+        import _site
+
+        return _site.flask_app()
+
     def _app(self, **kw):
         import flask
 
@@ -696,6 +715,12 @@ class FlaskApps(_FrameworkApps):
 
 class DigwebsApps(_FrameworkApps):
     name = "digwebs"
+
+    def site(self):
+        """The generated project itself, loaded in production with its protections on."""
+        import _site
+
+        return _site.digwebs_app(protected=True)
 
     def __init__(self, root_path: str):
         # root_path holds views/ (the template scenario); the benchmark never calls load().
@@ -770,3 +795,23 @@ class DigwebsApps(_FrameworkApps):
             return f"a={f['a']};b={f['b']}", 200, {"Content-Type": "text/plain; charset=utf-8"}
 
         return app
+
+
+class DigwebsOffApps:
+    """digwebs with the protections off; takes part in the site row only."""
+
+    name = "digwebs-off"
+
+    def site(self):
+        import _site
+
+        return _site.digwebs_app(protected=False)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+
+        def skip(*args, **kwargs):
+            raise Skip("digwebs-off runs in the site row only")
+
+        return skip

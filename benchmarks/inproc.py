@@ -48,7 +48,7 @@ if str(HERE) not in sys.path:
 
 import _apps  # noqa: E402
 
-CONTENDERS = ("raw", "digwebs", "falcon", "bottle", "flask")
+CONTENDERS = ("raw", "digwebs", "digwebs-off", "falcon", "bottle", "flask")
 FRAMEWORKS = ("falcon", "bottle", "flask")  # the anchors
 
 # ---------------------------------------------------------------------------
@@ -168,6 +168,33 @@ def verify_notfound(status, headers, body):
     _expect_status(status, 404)
 
 
+def verify_site(status, headers, body):
+    import _site
+
+    _expect_status(status, 200)
+    ctype = _header(headers, "Content-Type") or ""
+    _expect(ctype.startswith("text/html"), f"Content-Type {ctype!r}")
+    expected = _site.expected_body()
+    differ = next((i for i, (a, b) in enumerate(zip(body, expected, strict=False)) if a != b),
+                  min(len(body), len(expected)))
+    _expect(body == expected, f"body of {len(body)} bytes differs from the raw page's "
+                              f"{len(expected)} from byte {differ}")
+
+
+def site_environ() -> dict:
+    """GET / with both frameworks' signed session cookies (benchmarks/_site.py)."""
+    import _site
+
+    env = make_environ("GET", "/")
+    cookies = [_site.digwebs_cookie_static()]
+    try:
+        cookies.append(_site.flask_cookie_static())
+    except ImportError:
+        pass
+    env["HTTP_COOKIE"] = "; ".join(f"{k}={v}" for k, v in cookies)
+    return env
+
+
 # ---------------------------------------------------------------------------
 # Scenarios
 # ---------------------------------------------------------------------------
@@ -235,6 +262,11 @@ def make_scenarios() -> dict[str, Scenario]:
     sc["notfound"] = Scenario("notfound", lambda a, c: a.notfound(), [Case(
         "notfound", make_environ("GET", "/does/not/exist"), b"", verify_notfound, 8.0,
         (15, 42, 124))])
+
+    # issue 12: protections cost at most 10% (digwebs <= 1.10 x digwebs-off) and
+    # digwebs stays ahead of Flask; both checked in the report
+    sc["site"] = Scenario("site", lambda a, c: a.site(), [Case(
+        "site", site_environ(), b"", verify_site, None, None)])
 
     form_ct = "application/x-www-form-urlencoded"
     form_variants = [b"a=1&a=2&b=3&b=4", b"%61=1&b=2&a=3", b"b=x&&a=y", b"a&b=1",
@@ -536,6 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     factories = {
         "raw": _apps.RawApps,
         "digwebs": lambda: _apps.DigwebsApps(root),
+        "digwebs-off": _apps.DigwebsOffApps,
         "falcon": _apps.FalconApps,
         "bottle": _apps.BottleApps,
         "flask": _apps.FlaskApps,
@@ -594,7 +627,7 @@ def main(argv: list[str] | None = None) -> int:
                         r.update(status="FAILED", detail=f"vs raw: {type(exc).__name__}: {exc}")
             for c in sc.cases:
                 for k, r in results[c.row].items():
-                    if r["status"] not in ("ok", "pending"):
+                    if r["status"] not in ("ok", "pending", "skip"):
                         print(f"  {c.row}: {k}: {r['status']}: {r.get('detail', '')}",
                               file=sys.stderr)
             raw_ok = all(results[c.row]["raw"]["status"] == "ok" for c in sc.cases)
@@ -678,7 +711,9 @@ def main(argv: list[str] | None = None) -> int:
             return f"{fmt_us(r['median_us'])} ±{r['spread'] * 50:.0f}%"
         return {"unavailable": "n/a", "skip": "skip"}.get(r["status"], r["status"])
 
-    shown = [k for k in CONTENDERS if k in wanted]
+    # a contender skipped on every row (digwebs-off outside the site row) gets no column
+    shown = [k for k in CONTENDERS if k in wanted and (
+        k == "raw" or any(res.get(k, {}).get("status") != "skip" for res in results.values()))]
     missed: list[str] = []
     rows = []
     for row, res in results.items():
@@ -716,6 +751,20 @@ def main(argv: list[str] | None = None) -> int:
                 met = "NO" if dig.get("status") == "FAILED" else "?"
                 if dig.get("status") == "FAILED":
                     missed.append(row)
+        if row == "site" and dig.get("ratio") is not None:
+            # issue 12: the protections cost at most 10%, and digwebs stays ahead of Flask
+            off = res.get("digwebs-off", {}).get("ratio")
+            flask_ratio = res.get("flask", {}).get("ratio")
+            target = "<= 1.10x off, < flask"
+            checks = []
+            if off is not None:
+                checks.append(dig["ratio"] <= off * 1.10)
+                dig["vs_off"] = dig["ratio"] / off
+            if flask_ratio is not None:
+                checks.append(dig["ratio"] < flask_ratio)
+            met = "-" if not checks else "yes" if all(checks) else "NO"
+            if met == "NO":
+                missed.append(row)
         anchors = "/".join(f"{a:g}" for a in c.anchors) if c.anchors else "-"
         # A cross-check that does not depend on how raw is written: digwebs against
         # falcon, next to the issue's target against the issue's falcon anchor.
@@ -734,6 +783,17 @@ def main(argv: list[str] | None = None) -> int:
     print("Ratio to raw WSGI (lower is better); raw in us/request")
     print(fmt_table(["scenario", "raw us"] + [k for k in shown if k != "raw"]
                     + ["digwebs target", "met?", "issue f/b/fl", "digwebs/falcon"], rows))
+    if "site" in results:
+        r = results["site"]
+        off = r.get("digwebs", {}).get("vs_off")
+        fl, dg = r.get("flask", {}).get("median_us"), r.get("digwebs", {}).get("median_us")
+        parts = []
+        if off is not None:
+            parts.append(f"digwebs / digwebs-off {off:.2f} (<= 1.10)")
+        if fl and dg:
+            parts.append(f"digwebs / flask {dg / fl:.2f} (< 1)")
+        if parts:
+            print("site: " + "; ".join(parts))
     if "routes1000 last" in results:
         g = results["routes1000 last"].get("digwebs", {}).get("growth_vs_routes100")
         if g is not None:
@@ -746,7 +806,8 @@ def main(argv: list[str] | None = None) -> int:
     for row, res in results.items():
         for k in shown:
             r = res[k]
-            if r["status"] not in ("ok",) and r.get("detail"):
+            if r["status"] not in ("ok",) and r.get("detail") and not (
+                    r["status"] == "skip" and row == "site"):
                 notes.append(f"  {row} / {k}: {r['status']}: {r['detail']}")
     if notes:
         print()

@@ -754,14 +754,14 @@ def _open_idle(port: int, count: int, deadline: float) -> list[socket.socket]:
 
 
 def _still_open(socks: list[socket.socket]) -> int:
+    """How many of *socks* the server has not closed (nothing readable on them)."""
     import select
 
-    open_count = 0
+    poller = select.poll()
     for sock in socks:
-        readable, _, _ = select.select([sock], [], [], 0)
-        if not readable:
-            open_count += 1  # nothing to read: not closed by the server
-    return open_count
+        poller.register(sock, select.POLLIN)
+    closed = {fd for fd, _ in poller.poll(0)}
+    return sum(1 for sock in socks if sock.fileno() not in closed)
 
 
 def run_memory_row(row: Row, contenders: list[str], apps: Path, logs: Path,
