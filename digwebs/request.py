@@ -160,6 +160,95 @@ _new_dict = dict.__new__
 _dict_setitem = dict.__setitem__
 
 
+def _read_body(req: Request) -> bytes:
+    """Read the body of *req* once: ``Request.body``'s implementation.
+
+    PERF: one frame for what were three (the body, the limit check, the
+    Content-Length property): every form post goes through it. Caches
+    ``content_length`` on the way, with the same answers and errors.
+    """
+    environ = req.environ
+    raw = environ.get("CONTENT_LENGTH")
+    length: int | None = None
+    if raw:
+        try:
+            length = int(raw)
+        except ValueError:
+            raise BadRequest("The Content-Length header is not a number.") from None
+        if length < 0:
+            raise BadRequest("The Content-Length header is negative.")
+    req.content_length = length
+    limit = req.max_content_length
+    if limit is not None and length is not None and length > limit:
+        raise PayloadTooLarge(
+            f"The request body is {length} bytes; this server accepts at most {limit}."
+        )
+    if length is None and not environ.get("wsgi.input_terminated"):
+        return b""
+    stream = environ["wsgi.input"]
+    try:
+        if length is None:
+            data = stream.read() if limit is None else stream.read(limit + 1)
+        else:
+            data = stream.read(length) if length else b""
+    except MemoryError:
+        raise
+    except Exception as exc:
+        # Deliberately broad: each server raises its own exceptions for a
+        # body it cannot decode (gunicorn.http.errors.InvalidChunkSize,
+        # NoMoreData, ChunkMissingTerminator...; OSError, ValueError
+        # elsewhere) and they share no base class but Exception. Importing
+        # gunicorn here would tie the framework to one server.
+        raise _unreadable(exc) from exc
+    if length is None:
+        if limit is not None and len(data) > limit:
+            raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
+    elif len(data) < length:
+        raise BadRequest("The request body ended before Content-Length bytes arrived.")
+    return t.cast(bytes, data)
+
+
+class _FormAttribute:
+    """``request.form`` and ``request.files``: the body's fields and uploads.
+
+    Parsed on first access of either; both are then plain instance
+    attributes. PERF: a browser's urlencoded post (the exact Content-Type,
+    an ASCII body) goes from here to the one-pass decoder without the
+    general parser's frames.
+    """
+
+    def __init__(self, index: int) -> None:
+        self.index = index
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.__doc__ = (
+            "Fields of an urlencoded or multipart body (uploads are in ``files``)."
+            if self.index == 0
+            else "Uploaded files of a multipart body, as :class:`FileStorage` objects."
+        )
+
+    @t.overload
+    def __get__(self, obj: None, owner: type) -> _FormAttribute: ...
+    @t.overload
+    def __get__(self, obj: object, owner: type) -> MultiDict: ...
+    def __get__(self, obj: t.Any, owner: type) -> t.Any:
+        if obj is None:
+            return self
+        form = None
+        if obj.environ.get("CONTENT_TYPE") == "application/x-www-form-urlencoded":
+            body = obj.body
+            if body.isascii():
+                form = _parse_urlencoded_bytes(body)
+            if form is None:
+                form = obj._parse_urlencoded(_NO_OPTIONS)
+            files = _new_dict(MultiDict)
+        if form is None:
+            form, files = obj._form_and_files
+        obj.form = form  # PERF: instance attributes now (see cached_property)
+        obj.files = files
+        return files if self.index else form
+
+
 class Request:
     """The HTTP request being handled.
 
@@ -177,12 +266,14 @@ class Request:
     max_form_memory_size: int = 1024 * 1024
 
     def __init__(self, environ: dict[str, t.Any]) -> None:
+        """Wrap *environ*; nothing is read from it until an attribute is."""
         self.environ = environ
 
     # -- the request line -------------------------------------------------
 
     @cached_property
     def method(self) -> str:
+        """The request method, upper-case (``"GET"``, ``"POST"``)."""
         return t.cast(str, self.environ.get("REQUEST_METHOD", "GET")).upper()
 
     @cached_property
@@ -192,10 +283,13 @@ class Request:
 
     @cached_property
     def script_root(self) -> str:
+        """Where the application is mounted (``SCRIPT_NAME``), decoded, without a
+        trailing slash; ``""`` at the root."""
         return _wsgi_decode(self.environ.get("SCRIPT_NAME", "")).rstrip("/")
 
     @cached_property
     def query_string(self) -> str:
+        """The raw query string, as the server passed it (not decoded)."""
         return t.cast(str, self.environ.get("QUERY_STRING", ""))
 
     query = _QueryAttribute()
@@ -209,6 +303,7 @@ class Request:
 
     @cached_property
     def scheme(self) -> str:
+        """``"http"`` or ``"https"`` (``wsgi.url_scheme``)."""
         return t.cast(str, self.environ.get("wsgi.url_scheme", "http"))
 
     @cached_property
@@ -234,10 +329,13 @@ class Request:
 
     @cached_property
     def remote_addr(self) -> str | None:
+        """The client's address (``REMOTE_ADDR``), or ``None`` if the server gave none."""
         return t.cast("str | None", self.environ.get("REMOTE_ADDR"))
 
     @cached_property
     def cookies(self) -> dict[str, str]:
+        """The request's cookies, name to value (quoted values unquoted; the
+        first of repeated names wins)."""
         return parse_cookie_header(_wsgi_decode(self.environ.get("HTTP_COOKIE", "")))
 
     @cached_property
@@ -258,6 +356,10 @@ class Request:
 
     @cached_property
     def content_length(self) -> int | None:
+        """The ``Content-Length`` as an int, ``None`` when absent.
+
+        Not a number, or negative: :class:`~digwebs.errors.BadRequest` (400).
+        """
         raw = self.environ.get("CONTENT_LENGTH")
         if not raw:
             return None
@@ -272,7 +374,7 @@ class Request:
     # -- the body ------------------------------------------------------------
 
     def _limited_length(self) -> int | None:
-        """Length to read, after enforcing ``max_content_length``."""
+        """Length to read, after enforcing ``max_content_length`` (the multipart path)."""
         length = self.content_length
         limit = self.max_content_length
         if limit is not None and length is not None and length > limit:
@@ -285,42 +387,24 @@ class Request:
     def body(self) -> bytes:
         """The raw body (at most ``max_content_length`` bytes, else 413).
 
+        A ``Content-Length`` that is not a number, or is negative, is a 400.
         Any error the server raises while the body is read (a malformed or
         truncated chunked body, a connection reset) is the client's: 400.
         """
-        length = self._limited_length()
-        stream = self.environ["wsgi.input"]
-        limit = self.max_content_length
-        if length is None and not self.environ.get("wsgi.input_terminated"):
-            return b""
-        try:
-            if length is None:
-                data = stream.read() if limit is None else stream.read(limit + 1)
-            else:
-                data = stream.read(length) if length else b""
-        except MemoryError:
-            raise
-        except Exception as exc:
-            # Deliberately broad: each server raises its own exceptions for a
-            # body it cannot decode (gunicorn.http.errors.InvalidChunkSize,
-            # NoMoreData, ChunkMissingTerminator...; OSError, ValueError
-            # elsewhere) and they share no base class but Exception. Importing
-            # gunicorn here would tie the framework to one server.
-            raise _unreadable(exc) from exc
-        if length is None:
-            if limit is not None and len(data) > limit:
-                raise PayloadTooLarge(f"The request body is larger than {limit} bytes.")
-            return t.cast(bytes, data)
-        if len(data) < length:
-            raise BadRequest("The request body ended before Content-Length bytes arrived.")
-        return t.cast(bytes, data)
+        return _read_body(self)
 
     # Flask's name for the raw body.
     @property
     def data(self) -> bytes:
+        """Flask's name for :attr:`body`."""
         return self.body
 
     def get_data(self, as_text: bool = False) -> bytes | str:
+        """The body, as Flask's ``Request.get_data``.
+
+        :param as_text: decode it as UTF-8 (invalid bytes replaced) instead of
+            returning bytes.
+        """
         return self.body.decode("utf-8", "replace") if as_text else self.body
 
     @cached_property
@@ -372,14 +456,7 @@ class Request:
         return value
 
     def _parse_form(self) -> tuple[MultiDict, MultiDict]:
-        if self.environ.get("CONTENT_TYPE") == "application/x-www-form-urlencoded":
-            # PERF: what browsers send: no options to parse, and an ASCII body
-            # (valid UTF-8) goes straight to the one-pass decoder.
-            body = self.body
-            form = _parse_urlencoded_bytes(body) if body.isascii() else None
-            if form is None:
-                form = self._parse_urlencoded(_NO_OPTIONS)
-            return form, _new_dict(MultiDict)
+        # (the exact urlencoded Content-Type is handled by _FormAttribute)
         mimetype, options = self._content_type
         if mimetype == "application/x-www-form-urlencoded":
             return self._parse_urlencoded(options), _new_dict(MultiDict)
@@ -470,25 +547,20 @@ class Request:
     def _form_and_files(self) -> tuple[MultiDict, MultiDict]:
         return self._parse_form()
 
-    @property
-    def form(self) -> MultiDict:
-        """Fields of an urlencoded or multipart body (uploads are in ``files``)."""
-        return self._form_and_files[0]
-
-    @property
-    def files(self) -> MultiDict:
-        """Uploaded files of a multipart body, as :class:`FileStorage` objects."""
-        return self._form_and_files[1]
+    form = _FormAttribute(0)
+    files = _FormAttribute(1)
 
     @property
     def values(self) -> MultiDict:
-        """Query and form values together, the query first, as Flask's.
+        """Query and form values together, the query first.
 
-        ``values[k]`` is the query's value when both have ``k``;
-        ``values.getlist(k)`` gives the query's values, then the form's. For
-        a GET request only the query counts, as in werkzeug 2.0+: a body on a
-        GET must not change what a (cached) URL means. The result is a new
-        MultiDict each time; changing it changes neither source.
+        ``values[k]`` is the query's first value when the query has ``k``,
+        else the form's; ``values.getlist(k)`` gives the query's values, then
+        the form's. For a GET request only the query counts, as in werkzeug
+        2.0+: a body on a GET must not change what a (cached) URL means.
+        Unlike Flask's (a read-only ``CombinedMultiDict`` view) the result is
+        a new, mutable :class:`MultiDict` each time: changing it changes
+        neither :attr:`query` nor :attr:`form`.
         """
         combined = self.query.copy()
         if self.method != "GET":
