@@ -273,6 +273,9 @@ def server(
         log,
         DIGWEBS_SECRET_KEY=SECRET_KEY,
         DIGWEBS_MAX_CONTENT_LENGTH=str(hc.APP_LIMIT),
+        # The loopback client is a trusted proxy: forged X-Forwarded-* cases
+        # reach the proxy rewrite instead of being ignored at the door.
+        DIGWEBS_TRUSTED_PROXIES='["127.0.0.1"]',
     )
     try:
         proc.wait_ready("/h/ok")
