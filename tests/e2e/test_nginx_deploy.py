@@ -703,6 +703,7 @@ def test_rolling_restart_under_load_fails_no_request(deployment):
             thread.join(timeout=30)
     elapsed = time.monotonic() - started
     total = sum(counts)
+    print(f"rolling restart: {total} requests by {clients} clients in {elapsed:.1f} s; {steps}")
     assert not failures, f"{len(failures)} of {total} failed ({steps}), e.g. {failures[:5]}"
     assert min(counts) > 0 and total >= 20 * clients, (counts, elapsed)
     assert elapsed < 90, steps
