@@ -47,6 +47,7 @@ DEFAULTS: dict[str, t.Any] = {
     "allowed_hosts": [],  # host names (``*.example.com`` patterns) this site answers; [] any
     "csrf_protection": True,  # refuse cross-origin unsafe requests (see digwebs.csrf)
     "csrf_trusted_origins": [],  # other origins allowed to post, e.g. "https://app.example.com"
+    "csrf_time_limit": 3600,  # seconds a csrf_token() stays valid (Flask-WTF's default)
     # url_for(..., _external=True) outside a request: "example.com[:port]", "http"/"https".
     "server_name": None,
     "preferred_url_scheme": "http",
