@@ -30,6 +30,8 @@ A MyST comment line right before a block changes what happens to it:
 ``% docs: file PATH``
     the block is written to ``PATH`` in the page's folder (a controller, a
     view, a config file); a ``.py`` file is compiled, a ``.toml`` parsed.
+    Written as ```` ```{code-block} LANG ```` with ``:caption: PATH``, the
+    page shows the file's name; the caption must be that path.
 ``% docs: no-run REASON``
     the block is shown only (a server that never exits, a machine-wide
     install); the reason is required.
@@ -75,6 +77,7 @@ class Block:
     text: str
     marker: str | None = None  # "file" or "no-run"
     arg: str = ""
+    caption: str | None = None  # a {code-block}'s :caption:
 
     @property
     def where(self) -> str:
@@ -114,12 +117,21 @@ def parse_blocks(page: Path, source: str | None = None) -> list[Block]:
             i += 1
         i += 1
         lang = info.split()[0] if info else ""
+        caption = None
         if lang.startswith("{"):
             if lang != "{code-block}" or len(info.split()) < 2:
                 continue  # a directive (note, toctree, click, auto...), not code
             lang = info.split()[1]
-            body = [b for b in body if not b.startswith(":")]
-        block = Block(page, start + 1, lang, textwrap.dedent("\n".join(body)) + "\n")
+            # The directive's options (":caption: store.py"), then its content.
+            while body and (option := re.match(r"^:([\w-]+):\s*(.*)$", body[0])):
+                if option[1] == "caption":
+                    caption = option[2].strip()
+                body.pop(0)
+            if body and not body[0].strip():
+                body.pop(0)
+        block = Block(
+            page, start + 1, lang, textwrap.dedent("\n".join(body)) + "\n", caption=caption
+        )
         j = start - 1
         while j >= 0 and not lines[j].strip():
             j -= 1
@@ -137,6 +149,11 @@ def check_markers(blocks: list[Block]) -> list[str]:
             problems.append(f"{block.where}: 'docs: no-run' needs a reason")
         elif block.marker == "file" and not block.arg:
             problems.append(f"{block.where}: 'docs: file' needs a path")
+        elif block.marker == "file" and block.caption not in (None, block.arg):
+            problems.append(
+                f"{block.where}: the caption {block.caption!r} is not the file written, "
+                f"{block.arg!r}"
+            )
         elif block.marker is None and block.lang not in RUNNABLE:
             problems.append(
                 f"{block.where}: a {block.lang or 'plain'!r} block cannot be run: mark it "
@@ -438,14 +455,18 @@ def test_markers_are_checked(tmp_path: Path) -> None:
     source = (
         "```text\nshown\n```\n\n% docs: no-run\n```nginx\nx;\n```\n\n"
         "% docs: no-run starts a server\n```console\n$ digwebs serve\n```\n\n"
-        "```{note}\nnot code\n```\n"
+        "```{note}\nnot code\n```\n\n"
+        "% docs: file a.py\n```{code-block} python\n:caption: b.py\n\nx = 1\n```\n"
     )
     problems = check_markers(parse_blocks(page, source))
     assert problems == [
         f"{page}:1: a 'text' block cannot be run: mark it '% docs: file PATH' or "
         "'% docs: no-run REASON'",
         f"{page}:6: 'docs: no-run' needs a reason",
+        f"{page}:20: the caption 'b.py' is not the file written, 'a.py'",
     ]
+    written = parse_blocks(page, source)[-1]
+    assert (written.lang, written.text, written.caption) == ("python", "x = 1\n", "b.py")
 
 
 def main(argv: list[str]) -> int:
