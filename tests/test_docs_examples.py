@@ -35,6 +35,9 @@ A MyST comment line right before a block changes what happens to it:
 ``% docs: no-run REASON``
     the block is shown only (a server that never exits, a machine-wide
     install); the reason is required.
+``% docs: needs PROGRAM``
+    the block runs only where ``PROGRAM`` (``nginx``) is installed; it is
+    skipped elsewhere, and fails under ``CI``, whose ``.ci/run`` installs it.
 
 Any other language (``text``, ``nginx``, ``ini``, ...) must carry one of the
 two markers: an unmarked block of a language the runner cannot check fails,
@@ -48,6 +51,7 @@ import doctest
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -64,7 +68,7 @@ DOCS = REPO / "docs"
 NOT_PAGES = {"CONTRACT.md", "ARCHITECTURE.md", "README.md"}
 RUNNABLE = {"python", "pycon", "console", "sh", "toml", "json"}
 _FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>`{3,}|~{3,})(?P<info>[^`\n]*)$")
-_MARKER = re.compile(r"^%\s*docs:\s*(?P<kind>file|no-run)\b\s*(?P<arg>.*)$")
+_MARKER = re.compile(r"^%\s*docs:\s*(?P<kind>file|no-run|needs)\b\s*(?P<arg>.*)$")
 
 
 @dataclasses.dataclass
@@ -147,6 +151,8 @@ def check_markers(blocks: list[Block]) -> list[str]:
     for block in blocks:
         if block.marker == "no-run" and not block.arg:
             problems.append(f"{block.where}: 'docs: no-run' needs a reason")
+        elif block.marker == "needs" and not block.arg:
+            problems.append(f"{block.where}: 'docs: needs' names a program")
         elif block.marker == "file" and not block.arg:
             problems.append(f"{block.where}: 'docs: file' needs a path")
         elif block.marker == "file" and block.caption not in (None, block.arg):
@@ -154,7 +160,7 @@ def check_markers(blocks: list[Block]) -> list[str]:
                 f"{block.where}: the caption {block.caption!r} is not the file written, "
                 f"{block.arg!r}"
             )
-        elif block.marker is None and block.lang not in RUNNABLE:
+        elif block.marker in (None, "needs") and block.lang not in RUNNABLE:
             problems.append(
                 f"{block.where}: a {block.lang or 'plain'!r} block cannot be run: mark it "
                 "'% docs: file PATH' or '% docs: no-run REASON'"
@@ -226,6 +232,7 @@ class PageRunner:
         module = types.ModuleType("__docs__")
         sys.modules[module.__name__] = module
         self.namespace: dict[str, t.Any] = module.__dict__
+        self.skipped: list[str] = []
 
     def run(self, blocks: list[Block]) -> int:
         """Run every block; return how many ran (or were written/parsed)."""
@@ -244,6 +251,12 @@ class PageRunner:
     def run_block(self, block: Block) -> int:
         """Run one block; 0 if it is only shown."""
         if block.marker == "no-run":
+            return 0
+        if block.marker == "needs" and shutil.which(block.arg) is None:
+            # CI installs every such tool (.ci/run): there, a missing one fails.
+            if os.environ.get("CI"):
+                raise PageFailure(f"needs {block.arg!r}, which is not installed")
+            self.skipped.append(f"{block.where} (no {block.arg})")
             return 0
         if block.marker == "file":
             path = self.cwd / block.arg
@@ -473,12 +486,15 @@ def main(argv: list[str]) -> int:
     """Subprocess entry: ``test_docs_examples.py PAGE WORKDIR``."""
     page, workdir = Path(argv[0]).resolve(), Path(argv[1]).resolve()
     blocks = parse_blocks(page)
+    runner = PageRunner(workdir)
     try:
-        ran = PageRunner(workdir).run(blocks)
+        ran = runner.run(blocks)
     except PageFailure as exc:
         print(exc)
         return 1
     print(f"{page.name}: {ran} of {len(blocks)} blocks ran")
+    for where in runner.skipped:
+        print(f"skipped: {where}")
     return 0
 
 
