@@ -34,6 +34,8 @@ import traceback
 import typing as t
 from pathlib import Path
 
+from digwebs_cli._messages import one_line as _one_line
+from digwebs_cli._messages import short_path as _short_path
 from digwebs_cli.errors import DigwebsCliError
 
 if t.TYPE_CHECKING:  # pragma: no cover
@@ -418,23 +420,7 @@ def _digwebs_class() -> type | None:
 
 
 # --------------------------------------------------------------------------
-# One-line descriptions of errors
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    first = next((line.strip() for line in text.splitlines() if line.strip()), "")
-    name = type(exc).__name__
-    return f"{name}: {first}" if first else name
-
-
-def _short_path(filename: str | None, cwd: Path) -> str:
-    if not filename:
-        return "<unknown file>"
-    try:
-        return str(Path(filename).resolve().relative_to(Path(cwd).resolve()))
-    except (ValueError, OSError):
-        return filename
+# Where an error was raised
 
 
 def _where_raised(exc: BaseException, cwd: Path) -> str:

@@ -68,13 +68,11 @@ class Action:
 
 
 @click.group("generate")
-@click.version_option(package_name="digwebs", prog_name="digwebs")
 def generate_command() -> None:
     """Add code to the project in the current folder."""
 
 
 @generate_command.command("controller")
-@click.version_option(package_name="digwebs", prog_name="digwebs")
 @click.argument("name")
 @click.argument("actions", nargs=-1)
 @click.option(

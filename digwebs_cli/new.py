@@ -48,6 +48,7 @@ from pathlib import Path
 
 import click
 
+from ._messages import one_line, short_path
 from ._templates import bundled_template_dir, digwebs_source, digwebs_version
 from .errors import DigwebsCliError
 
@@ -66,7 +67,6 @@ _NO = frozenset({"0", "false", "f", "no", "n", "off"})
 
 
 @click.command("new")
-@click.version_option(package_name="digwebs", prog_name="digwebs")
 @click.argument("name")
 @click.option(
     "-o",
@@ -143,7 +143,11 @@ def new_command(
                 with contextlib.suppress(OSError):
                     folder.rmdir()
             if isinstance(exc, OSError):
-                where = _display_path(Path(exc.filename)) if exc.filename else "the output folder"
+                where = (
+                    short_path(Path(exc.filename), import_roots=False)
+                    if exc.filename
+                    else "the output folder"
+                )
                 raise DigwebsCliError(
                     f"Cannot write to '{where}': {exc.strerror or exc}."
                 ) from None
@@ -202,10 +206,13 @@ def check_target(target: Path, force: bool) -> None:
     if not target.exists() and not target.is_symlink():
         return
     if not target.is_dir():
-        raise DigwebsCliError(f"'{_display_path(target)}' exists and is not a folder.")
+        raise DigwebsCliError(
+            f"'{short_path(target, import_roots=False)}' exists and is not a folder."
+        )
     if not force and any(target.iterdir()):
         raise DigwebsCliError(
-            f"'{_display_path(target)}' already exists and is not empty. Choose another "
+            f"'{short_path(target, import_roots=False)}' already exists and is not empty. "
+            "Choose another "
             "NAME or --output-dir, or pass --force to write into it."
         )
 
@@ -269,7 +276,9 @@ def _resolve_template(template: str | None, scratch: Path, no_input: bool) -> Pa
             # A template's pre_prompt hook may prepare a copy of the template.
             repo_dir = str(run_pre_prompt_hook(repo_dir))
     except (CookiecutterException, OSError, ValueError) as exc:
-        raise DigwebsCliError(f"Cannot use template '{template}': {_one_line(exc)}") from None
+        raise DigwebsCliError(
+            f"Cannot use template '{template}': {one_line(exc, with_type=False)}"
+        ) from None
     return Path(repo_dir)
 
 
@@ -278,7 +287,7 @@ def _read_questions(repo_dir: Path) -> dict[str, t.Any]:
     try:
         questions = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise DigwebsCliError(f"Cannot read '{path}': {_one_line(exc)}") from None
+        raise DigwebsCliError(f"Cannot read '{path}': {one_line(exc, with_type=False)}") from None
     if not isinstance(questions, dict):
         raise DigwebsCliError(f"'{path}' must hold a JSON object.")
     return questions
@@ -319,7 +328,7 @@ def collect_answers(
     internal = {
         "_digwebs_version": digwebs_version(),
         "_digwebs_install": _install_line(digwebs_source()),
-        "__cd_path": _display_path(target),
+        "__cd_path": short_path(target, import_roots=False),
     }
     prompts = questions.get("__prompts__") or {}
     required = set(questions.get("_digwebs_required") or ())
@@ -330,11 +339,13 @@ def collect_answers(
             return render_variable(env, raw, answers)
         except UndefinedVariableInTemplate as exc:
             raise DigwebsCliError(
-                f"The template's default for '{key}' did not render: {_one_line(exc.error)}"
+                f"The template's default for '{key}' did not render: "
+                f"{one_line(exc.error, with_type=False)}"
             ) from None
         except TemplateError as exc:
             raise DigwebsCliError(
-                f"The template's default for '{key}' did not render: {_one_line(exc)}"
+                f"The template's default for '{key}' did not render: "
+                f"{one_line(exc, with_type=False)}"
             ) from None
 
     answers: dict[str, t.Any] = {}
@@ -547,15 +558,18 @@ def _render(repo_dir: Path, context: dict[str, t.Any], staging: Path, scratch: P
     except FailedHookException as exc:
         # The hook printed its own reason just above.
         raise DigwebsCliError(
-            f"The template's hook refused the project ({_one_line(exc)}); nothing was written."
+            f"The template's hook refused the project ({one_line(exc, with_type=False)}); "
+            "nothing was written."
         ) from None
     except UndefinedVariableInTemplate as exc:
         # Its str() appends the whole context; the two messages are enough.
         raise DigwebsCliError(
-            f"The template did not render: {exc.message}: {_one_line(exc.error)}"
+            f"The template did not render: {exc.message}: {one_line(exc.error, with_type=False)}"
         ) from None
     except (CookiecutterException, TemplateError) as exc:
-        raise DigwebsCliError(f"The template did not render: {_one_line(exc)}") from None
+        raise DigwebsCliError(
+            f"The template did not render: {one_line(exc, with_type=False)}"
+        ) from None
     return Path(result)
 
 
@@ -590,7 +604,7 @@ def _record_answers(project: Path, template: str | None, answers: dict[str, t.An
             return  # the template records it itself
     except tomllib.TOMLDecodeError as exc:
         raise DigwebsCliError(
-            f"The template produced an invalid pyproject.toml: {_one_line(exc)}"
+            f"The template produced an invalid pyproject.toml: {one_line(exc, with_type=False)}"
         ) from None
     lines = [
         "",
@@ -675,7 +689,8 @@ def check_git(target: Path) -> str:
     if inside.returncode == 0:
         top = inside.stdout.strip()
         raise DigwebsCliError(
-            f"--git: '{_display_path(target)}' would be inside the git repository '{top}'. "
+            f"--git: '{short_path(target, import_roots=False)}' would be inside the git "
+            f"repository '{top}'. "
             "Leave out --git and commit the project there, or choose another --output-dir."
         )
     ident = _git(git, probe, "var", "GIT_COMMITTER_IDENT")
@@ -719,7 +734,7 @@ def _git_commit(git: str, target: Path, files: list[str]) -> str:
 
 def _print_summary(target: Path, template: str | None, report: _Report, commit: str | None) -> None:
     """What was created, and the commands to run next."""
-    where = _display_path(target)
+    where = short_path(target, import_roots=False)
     for rel in report.replaced:
         click.echo(f"  replaced  {rel}")
     parts = [f"{len(report.created)} files created"]
@@ -754,16 +769,3 @@ def _make_dirs(folder: Path, created: list[Path]) -> None:
     for path in reversed(missing):
         path.mkdir()
         created.append(path)
-
-
-def _display_path(path: Path) -> str:
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
-
-
-def _one_line(exc: BaseException) -> str:
-    message = " ".join(str(exc).split()) or type(exc).__name__
-    # cookiecutter's own messages often start with "Error: " already.
-    return message.removeprefix("Error: ").removeprefix("error: ")

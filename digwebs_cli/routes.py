@@ -11,14 +11,14 @@ from __future__ import annotations
 import ast
 import dataclasses
 import json
-import os
 import re
-import sys
 import typing as t
 from pathlib import Path
 
 import click
 
+from ._messages import one_line as _one_line
+from ._messages import short_path as _short_path
 from .errors import DigwebsCliError
 
 if t.TYPE_CHECKING:
@@ -49,7 +49,6 @@ _TEMPLATE_SUFFIXES = {".html", ".htm", ".xml", ".txt", ".j2", ".jinja", ".jinja2
 
 
 @click.command("routes")
-@click.version_option(package_name="digwebs", prog_name="digwebs")
 @click.option(
     "--app",
     "app_option",
@@ -579,29 +578,3 @@ def _print_problems(problems: list[Problem], routes: list[RouteInfo], as_json: b
         click.echo(f"{len(problems)} {noun} found.")
     else:
         click.echo(f"No problems found in {len(routes)} routes.")
-
-
-# -- helpers -----------------------------------------------------------------
-
-
-def _short_path(filename: str | None, cwd: Path) -> str:
-    """Relative to the project if inside it, else to its import root
-    (``digwebs/static.py``), else as it is."""
-    if not filename:
-        return "?"
-    path = Path(filename)
-    if not path.is_absolute():
-        return filename
-    roots = [cwd, *(Path(p) for p in sys.path if p and os.path.isabs(p))]
-    inside = [root for root in roots if path.is_relative_to(root)]
-    if not inside:
-        return filename
-    # The project first; among import roots the deepest one (site-packages
-    # rather than the lib/ folder that holds it).
-    root = cwd if cwd in inside else max(inside, key=lambda r: len(r.parts))
-    return str(path.relative_to(root))
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

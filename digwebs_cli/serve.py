@@ -78,7 +78,6 @@ def _option(flag: str, help_text: str, **kwargs: t.Any) -> t.Callable[..., t.Any
     short_help="Serve the project under gunicorn (sync, threads or gevent).",
     context_settings={"max_content_width": 100},
 )
-@click.version_option(package_name="digwebs", prog_name="digwebs")
 @_option(
     "--app", "The app to serve [default: $DIGWEBS_APP, else wsgiapp:app].", metavar="MODULE:ATTR"
 )

@@ -39,7 +39,6 @@ _METHOD_RE = re.compile(r"[A-Z]{1,20}")
 
 
 @click.command("shell")
-@click.version_option(package_name="digwebs", prog_name="digwebs")
 @click.option(
     "--app",
     "app_option",
