@@ -5,7 +5,7 @@ Named by import path in the gunicorn configuration
 the ``digwebs serve`` modules themselves. gunicorn's worker monkey-patches the
 standard library when the worker process starts and only then imports the app.
 
-Two things differ from gunicorn's own ``GeventWorker``:
+Three things differ from gunicorn's own ``GeventWorker``:
 
 * After a request the greenlet yields to the event loop (``gevent.sleep(0)``)
   if the loop has not gone round since the connection's previous request.
@@ -22,6 +22,12 @@ Two things differ from gunicorn's own ``GeventWorker``:
   its stack and the request it was serving. That is how an unpatched C
   library (a database driver, a compression library) that quietly serialises
   the whole server shows up.
+* ``--header-timeout`` applies (:class:`_Connection`): a connection may be
+  idle ``--keepalive`` seconds, but a request head that has begun has
+  ``--header-timeout`` seconds from its first byte, then ``408``. gunicorn's
+  worker gives every head ``--keepalive`` seconds (2 by default) and then
+  closes the connection without an answer, so a client on a slow link lost
+  its request.
 
 And two things make each request cheaper than under the stock worker,
 without changing what is parsed, answered or logged (gunicorn's parser, its
@@ -61,9 +67,14 @@ import gevent
 from gevent import getcurrent
 from gunicorn import util
 from gunicorn.http import wsgi
+from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
 
 from digwebs_cli.logging_setup import LogFormatter, use_color
+from digwebs_cli.workers import _TIMEOUT_408, DEFAULT_HEADER_TIMEOUT
+
+#: how long a 408 waits for the client to close before the socket is closed
+_LINGER = 0.5
 
 # the reports are written to stderr (file descriptor 2), coloured if a terminal
 _FORMATTER = LogFormatter("server", color=use_color(sys.stderr))
@@ -171,6 +182,111 @@ class FrozenConfig:
         return getattr(self._cfg, name)
 
 
+class _HeadTimeout(gevent.Timeout):  # type: ignore[misc]
+    """The timer of one wait for a request head: ``--keepalive`` until the
+    head's first byte, then ``--header-timeout`` from that byte.
+
+    A fresh one per wait (a ``gevent.Timeout`` started again after
+    ``cancel()`` fires as if never stopped). Only when it fires on a head that
+    has begun is a second timer armed, for the rest of the header timeout: a
+    head that arrives whole costs what gunicorn's wait costs.
+    """
+
+    def __init__(self, conn: _Connection, seconds: float) -> None:
+        super().__init__(seconds, False)
+        self.conn = conn
+        self.extra: t.Any = None
+
+    def _on_expiration(self, prev_greenlet: t.Any, ex: t.Any) -> None:
+        started = self.conn.first_byte
+        if started and self.extra is None:
+            remaining = started + self.conn.header_timeout - time.monotonic()
+            if remaining > 0:
+                self.extra = gevent.get_hub().loop.timer(remaining)
+                self.extra.start(prev_greenlet.throw, ex)
+                return
+        prev_greenlet.throw(ex)
+
+    def close(self) -> None:
+        """Stop and free the timer (and the header timer, if one was armed)."""
+        super().close()
+        extra, self.extra = self.extra, None
+        if extra is not None:
+            extra.stop()
+            extra.close()
+
+
+class _Connection:
+    """A client socket of the gevent worker that notices when a request head begins.
+
+    gunicorn's parser reads from it in place of the socket: ``recv`` notes
+    the time of the first byte read while a head is awaited; everything else
+    is the socket's own. It is also the wait around reading each head
+    (gunicorn's ``timeout_ctx``): a connection may stay idle ``--keepalive``
+    seconds; a head that has begun has ``--header-timeout`` seconds from its
+    first byte, then it is answered ``408 Request Timeout`` and closed, as
+    under the threads and sync workers. (gunicorn's own wait gives every head
+    ``--keepalive`` seconds, then closes the connection without a word.)
+    """
+
+    __slots__ = ("_sock", "first_byte", "waiting", "keepalive", "header_timeout", "timeout",
+                 "sendall", "send")
+
+    def __init__(self, sock: t.Any, keepalive: float, header_timeout: float) -> None:
+        self._sock = sock
+        self.first_byte = 0.0
+        self.waiting = False
+        self.keepalive = keepalive
+        self.header_timeout = header_timeout
+        self.timeout: _HeadTimeout | None = None
+        # PERF: the socket's own methods for what every response calls
+        self.sendall = sock.sendall
+        self.send = sock.send
+
+    def recv(self, size: int) -> bytes:
+        """The socket's ``recv``; the first bytes of an awaited head start its clock."""
+        data = t.cast(bytes, self._sock.recv(size))
+        if self.waiting and data and not self.first_byte:
+            self.first_byte = time.monotonic()
+        return data
+
+    def __getattr__(self, name: str) -> t.Any:
+        return getattr(self._sock, name)
+
+    def __enter__(self) -> gevent.Timeout:
+        self.first_byte = 0.0
+        self.waiting = True
+        timeout = self.timeout = _HeadTimeout(self, self.keepalive)
+        timeout.start()
+        return timeout
+
+    def __exit__(self, _type: t.Any, value: t.Any, _tb: t.Any) -> bool:
+        self.waiting = False
+        timeout, self.timeout = self.timeout, None
+        if timeout is None:
+            return False
+        timeout.close()
+        if value is not timeout:
+            return False
+        if self.first_byte:
+            self._answer_408()
+        return True  # expired: gunicorn's loop ends the connection
+
+    def _answer_408(self) -> None:
+        sock = self._sock
+        try:
+            sock.sendall(_TIMEOUT_408)
+            sock.shutdown(socket.SHUT_WR)
+            # read what the client still sends until it closes (at most
+            # _LINGER s), so that the answer is not cut by a reset
+            deadline = time.monotonic() + _LINGER
+            sock.settimeout(_LINGER)
+            while time.monotonic() < deadline and sock.recv(16384):
+                pass
+        except OSError:
+            pass
+
+
 class DigwebsGeventWorker(GeventWorker):  # type: ignore[misc]
     """gunicorn's gevent worker, fair under keep-alive load, with a blocking
     monitor, one ``send`` per small response and fewer lookups per request."""
@@ -200,19 +316,44 @@ class DigwebsGeventWorker(GeventWorker):  # type: ignore[misc]
         # the app is loaded and every hook has run: the settings are final
         self.cfg = FrozenConfig(self.cfg)
         self._keepalive = self.cfg.keepalive
+        self._header_timeout = float(
+            getattr(self.app, "digwebs_header_timeout", DEFAULT_HEADER_TIMEOUT)
+            or DEFAULT_HEADER_TIMEOUT
+        )
+        h2c = getattr(self.cfg, "http2_cleartext", "off")
+        # TLS and HTTP/2 need gunicorn's socket itself (isinstance checks, ALPN)
+        self._own_path = not self.cfg.is_ssl and h2c in (None, "off")
         super().run()
 
     _loop: t.Any = None
     _keepalive: float = 2.0
+    _header_timeout: float = DEFAULT_HEADER_TIMEOUT
+    _own_path = False
+
+    def handle(self, listener: t.Any, client: t.Any, addr: t.Any) -> None:
+        """Serve one connection as gunicorn does, its socket in a :class:`_Connection`."""
+        if not self._own_path:
+            return super().handle(listener, client, addr)  # type: ignore[no-any-return]
+        conn = _Connection(client, self._keepalive, self._header_timeout)
+        try:
+            getcurrent()._digwebs_conn = conn
+        except AttributeError:  # a greenlet without a __dict__: gunicorn's own wait
+            return super().handle(listener, client, addr)  # type: ignore[no-any-return]
+        client.setblocking(1)  # all GeventWorker.handle adds to AsyncWorker's
+        return AsyncWorker.handle(self, listener, conn, addr)  # type: ignore[no-any-return]
 
     def timeout_ctx(self) -> t.Any:
-        """The keep-alive wait for a connection's next request head: a fresh timer each time.
+        """The wait for a connection's next request head: its :class:`_Connection`.
 
-        A ``gevent.Timeout`` started again after ``cancel()`` can fire as if
-        it had never been stopped (measured: a 1 s timer restarted every
-        0.1 s fires after 1 s), which closed busy keep-alive connections
-        after ``keepalive`` seconds; so no timer is reused.
+        TLS and HTTP/2 connections keep gunicorn's wait (``--keepalive`` for
+        the whole head). Every wait has a fresh timer: a ``gevent.Timeout``
+        started again after ``cancel()`` can fire as if it had never been
+        stopped (measured: a 1 s timer restarted every 0.1 s fires after 1 s),
+        which closed busy keep-alive connections after ``keepalive`` seconds.
         """
+        conn = getattr(getcurrent(), "_digwebs_conn", None)
+        if conn is not None:
+            return conn
         return gevent.Timeout(self._keepalive, False)
 
     def handle_request(self, listener_name: t.Any, req: t.Any, sock: t.Any, addr: t.Any) -> t.Any:

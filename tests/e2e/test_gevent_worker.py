@@ -423,3 +423,58 @@ def test_reload_under_gevent(app_dir, servers, tmp_path):
             pass
         time.sleep(0.3)
     pytest.fail(f"no reload: {server.log()}")
+
+
+def _read_all(sock: socket.socket, timeout: float) -> tuple[bytes, float]:
+    """Everything the server sends until it closes (bounded by *timeout*), and when it closed."""
+    sock.settimeout(timeout)
+    data = b""
+    start = time.monotonic()
+    try:
+        while True:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            data += chunk
+    except (TimeoutError, ConnectionResetError):
+        pass
+    return data, time.monotonic() - start
+
+
+@pytestmark_live
+def test_a_slow_head_gets_the_header_timeout_then_408(app_dir, servers, tmp_path):
+    """A head begun but not finished: kept past --keepalive (2 s), answered 408 at
+    --header-timeout (3 s). (gunicorn's wait: closed at 2 s without an answer.)"""
+    port = free_port()
+    servers.append(_Proc(_serve_cmd(port, "--no-reload", "--header-timeout", "3"), app_dir,
+                         port, tmp_path / "h.log"))
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(b"GET /n HTTP/1.1\r\nHost: h\r\n")
+        data, waited = _read_all(sock, 10)
+    assert data.startswith(b"HTTP/1.1 408 "), (data, waited)
+    assert 2.5 <= waited <= 6, waited
+    assert servers[-1].get("/n")[0] == 200  # and the server is fine
+
+
+@pytestmark_live
+def test_a_head_in_pieces_within_the_header_timeout_is_served(app_dir, servers, tmp_path):
+    """Pieces over 3 s, longer than --keepalive (2 s), within --header-timeout (5 s)."""
+    port = free_port()
+    servers.append(_Proc(_serve_cmd(port, "--no-reload", "--header-timeout", "5"), app_dir,
+                         port, tmp_path / "p.log"))
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        for piece in (b"GET /n HTTP/1.1\r\n", b"Host: h\r\n", b"X-A: 1\r\n", b"\r\n"):
+            sock.sendall(piece)
+            time.sleep(1.0)
+        assert len(_recv_responses(sock, 1, 5)) == 1
+
+
+@pytestmark_live
+def test_an_idle_connection_still_closes_at_the_keepalive(app_dir, servers, tmp_path):
+    """Nothing sent: closed after --keepalive (2 s) without an answer, not at
+    --header-timeout (10 s)."""
+    port = free_port()
+    servers.append(_Proc(_serve_cmd(port, "--no-reload"), app_dir, port, tmp_path / "i.log"))
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        data, waited = _read_all(sock, 12)
+    assert data == b"" and 1.5 <= waited <= 5, (data, waited)
