@@ -27,6 +27,7 @@ from pathlib import Path
 import click
 
 from digwebs_cli.errors import DigwebsCliError
+from digwebs_cli.locator import AppLocator, app_option, pass_locator
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from digwebs_cli.serve_settings import Settings
@@ -318,7 +319,7 @@ def base_findings(
             _error("server.E001", settings_problem or "the server settings do not resolve")
         )
         return found
-    for text in settings.warnings:
+    for text in [*settings.deprecations, *settings.warnings]:
         found.append(_warning("server.W005", text))
     for text in option_problems(settings):
         found.append(_error("server.E002", text))
@@ -371,10 +372,9 @@ def base_findings(
     help="Whose config to check [default: production with --deploy, else $DIGWEBS_ENV or "
     "development].",
 )
-@click.option(
-    "--app", metavar="MODULE:ATTR", help="The app [default: $DIGWEBS_APP, else wsgiapp:app]."
-)
-def check_command(deploy: bool, env: str | None, app: str | None) -> None:
+@app_option
+@pass_locator
+def check_command(locator: AppLocator, deploy: bool, env: str | None) -> None:
     """Check the project in the current folder; one line per finding.
 
     \b
@@ -389,7 +389,6 @@ def check_command(deploy: bool, env: str | None, app: str | None) -> None:
     """
     import os
 
-    from digwebs_cli.discovery import find_import_string
     from digwebs_cli.serve_settings import (
         ENVIRONMENTS,
         load_project_config,
@@ -410,7 +409,7 @@ def check_command(deploy: bool, env: str | None, app: str | None) -> None:
             f"unknown environment {chosen!r} ({source}): choose development or production"
         )
     # not a project: a usage error (exit 2), not a finding
-    find_import_string(app, cwd)
+    locator.find()
 
     found: list[Finding] = []
     config: t.Mapping[str, t.Any] | None = None
@@ -423,8 +422,7 @@ def check_command(deploy: bool, env: str | None, app: str | None) -> None:
     settings_problem: str | None = None
     if config is not None:
         try:
-            cli_values = {"app": app} if app else {}
-            settings = resolve_settings(cwd, cli_values, {"app": "--app"}, chosen, source)
+            settings = resolve_settings(cwd, {}, {}, chosen, source, locator)
         except DigwebsCliError as exc:
             settings_problem = exc.format_message()
         if secret_problem is not None and not deploy and chosen == "production":

@@ -32,6 +32,7 @@ from pathlib import Path
 import click
 
 from digwebs_cli.errors import DigwebsCliError
+from digwebs_cli.locator import AppLocator, app_option, pass_locator
 
 # --------------------------------------------------------------------------
 # The project, as the deployment files need it
@@ -70,19 +71,22 @@ def _project_name(root: Path) -> str:
     return _slug(name if isinstance(name, str) and name else root.name)
 
 
-def load_project(env: str, app: str | None) -> Project:
+def load_project(env: str, locator: AppLocator | str | None = None) -> Project:
     """The project in the current folder, its config and server settings for *env*.
 
     Not being in a project (no ``wsgiapp.py``, no ``--app``/``DIGWEBS_APP``)
     or a config that does not load is a :class:`DigwebsCliError`.
+
+    :param locator: the command line's app (an import string also works).
     """
     from digwebs_cli.discovery import load_env_file
     from digwebs_cli.serve_settings import load_project_config, resolve_settings
 
+    if not isinstance(locator, AppLocator):
+        locator = AppLocator(locator)
     root = Path.cwd().resolve()
     load_env_file(root)
-    cli_values = {"app": app} if app else {}
-    settings = resolve_settings(root, cli_values, {"app": "--app"}, env, "--env")
+    settings = resolve_settings(root, {}, {}, env, "--env", locator)
     config, _ = load_project_config(root, env)
     return Project(
         root=root,
@@ -620,9 +624,6 @@ _env_option = click.option(
     metavar="development|production",
     help="Whose config to read (config/<env>.toml).",
 )
-_app_option = click.option(
-    "--app", metavar="MODULE:ATTR", help="The app [default: $DIGWEBS_APP, else wsgiapp:app]."
-)
 _output_option = click.option(
     "--output",
     "-o",
@@ -711,10 +712,12 @@ def deploy_command() -> None:
     help="The certificate's private key.",
 )
 @_env_option
-@_app_option
+@app_option
 @_output_option
 @_force_option
+@pass_locator
 def nginx_command(
+    locator: AppLocator,
     instances: int,
     base_port: int | None,
     listen: str,
@@ -725,7 +728,6 @@ def nginx_command(
     ssl_certificate: Path | None,
     ssl_certificate_key: Path | None,
     env: str,
-    app: str | None,
     output: Path | None,
     force: bool,
 ) -> None:
@@ -740,7 +742,7 @@ def nginx_command(
     By default a server snippet for nginx's sites-enabled/ (inside http);
     with --full a self-contained nginx.conf that `nginx -t -c FILE` accepts.
     """
-    project = load_project(_environment(env), app)
+    project = load_project(_environment(env), locator)
     options = NginxOptions(
         instances=instances,
         base_port=project.server_port if base_port is None else base_port,
@@ -775,15 +777,16 @@ def nginx_command(
     help="Secrets as KEY=value lines [default: /etc/<name>/env].",
 )
 @_env_option
-@_app_option
+@app_option
 @_output_option
 @_force_option
+@pass_locator
 def systemd_command(
+    locator: AppLocator,
     user: str | None,
     venv: Path | None,
     environment_file: Path | None,
     env: str,
-    app: str | None,
     output: Path | None,
     force: bool,
 ) -> None:
@@ -794,7 +797,7 @@ def systemd_command(
     reload); the unit restarts on failure and runs hardened (read-only
     system, no new privileges).
     """
-    project = load_project(_environment(env), app)
+    project = load_project(_environment(env), locator)
     if user is not None and not re.fullmatch(r"[a-z_][a-z0-9_.-]*\$?", user):
         raise DigwebsCliError(f"--user {user!r} is not a user name")
     _emit(systemd_unit(project, user, venv, environment_file), output, force)
@@ -818,15 +821,16 @@ def systemd_command(
 )
 @click.option("--ignore-file", is_flag=True, help="Print the .containerignore instead.")
 @_env_option
-@_app_option
+@app_option
 @_output_option
 @_force_option
+@pass_locator
 def container_command(
+    locator: AppLocator,
     port: int,
     python: str,
     ignore_file: bool,
     env: str,
-    app: str | None,
     output: Path | None,
     force: bool,
 ) -> None:
@@ -836,7 +840,7 @@ def container_command(
     non-root user, EXPOSE, a HEALTHCHECK and `digwebs serve --env production
     --host 0.0.0.0` as the command.
     """
-    project = load_project(_environment(env), app)
+    project = load_project(_environment(env), locator)
     _port(port, "--port")
     text = CONTAINERIGNORE if ignore_file else containerfile(project, port, python)
     _emit(text, output, force)

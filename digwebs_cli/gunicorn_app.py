@@ -1,15 +1,16 @@
-"""Running ``digwebs serve``: the listening socket and the gunicorn application.
+"""Running ``digwebs serve``: the gunicorn application, arbiter and logger.
 
-The socket is bound in the master before gunicorn starts; gunicorn's own
+Imported by ``digwebs serve`` only (``digwebs --help``, ``check`` and the
+other commands never import gunicorn). The listening socket is bound in the
+master before gunicorn starts (:mod:`digwebs_cli.listen`); gunicorn's own
 sync, gthread or (subclassed) gevent workers then serve it, run
-programmatically through a ``gunicorn.app.base.BaseApplication`` subclass.
-The app is imported in every worker, never in the master; the first worker
-to load it prints the start-up line.
+programmatically through :class:`DigwebsApplication`, a
+``gunicorn.app.base.BaseApplication``. The app is imported in every worker,
+never in the master; the first worker to load it prints the start-up line.
 """
 
 from __future__ import annotations
 
-import errno
 import functools
 import io
 import mmap
@@ -23,65 +24,20 @@ import typing as t
 import warnings
 from pathlib import Path
 
+from gunicorn import glogging
+from gunicorn import sock as gsock
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.errors import HaltServer
+
 from digwebs_cli.blocking_drivers import blocking_driver_problems
 from digwebs_cli.errors import DigwebsCliError
+from digwebs_cli.listen import bind_socket as bind_socket  # where it was
 from digwebs_cli.logging_setup import ACCESS_FORMAT, LogFormatter, install_app_logging, use_color
 from digwebs_cli.serve_settings import Settings, gunicorn_options
 
 # --------------------------------------------------------------------------
-# Listening socket
-
-
-def bind_socket(settings: Settings) -> socket.socket:
-    """Bind and listen on host:port in the master, before gunicorn starts.
-
-    A port in use (or any other failure) is a one-line error here, and
-    gunicorn is handed the bound socket, so there is no race between this
-    check and the real bind.
-    """
-    where = f"{settings.host}:{settings.port}"
-    try:
-        infos = socket.getaddrinfo(
-            settings.host, settings.port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
-        )
-    except socket.gaierror as exc:
-        raise DigwebsCliError(
-            f"cannot listen on {settings.label('host')} {settings.host!r}: {exc.strerror}"
-        ) from None
-    family, socktype, proto, _, address = infos[0]
-    sock = socket.socket(family, socktype, proto)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
-        sock.bind(address)
-        sock.listen(settings.backlog)
-    except OSError as exc:
-        sock.close()
-        raise DigwebsCliError(_bind_error(settings, where, exc)) from None
-    settings.port = sock.getsockname()[1]
-    return sock
-
-
-def _bind_error(settings: Settings, where: str, exc: OSError) -> str:
-    if exc.errno == errno.EADDRINUSE:
-        return (
-            f"port {settings.port} on {settings.host} is already in use: stop the other "
-            "server, or pick another port with --port"
-        )
-    if exc.errno == errno.EACCES:
-        return (
-            f"not allowed to listen on {where}: ports below 1024 need root; "
-            "use a higher --port (e.g. 8000) behind a proxy"
-        )
-    if exc.errno == errno.EADDRNOTAVAIL:
-        return f"cannot listen on {where}: {settings.host} is not an address of this machine"
-    return f"cannot listen on {where}: {exc.strerror or exc}"
-
-
-# --------------------------------------------------------------------------
-# The gunicorn application, arbiter and logger (built on first use, so that
-# `digwebs --help` does not import gunicorn)
+# Hooks run by gunicorn in each worker
 
 # The worker process's gunicorn Worker object (set by the post_fork hook).
 _WORKER: t.Any = None
@@ -102,255 +58,257 @@ def _post_worker_init(worker: t.Any) -> None:
     signal.signal(signal.SIGINT, worker.handle_exit)
 
 
-@functools.cache
-def _gunicorn_classes() -> t.Any:
-    from gunicorn import glogging
-    from gunicorn import sock as gsock
-    from gunicorn.app.base import BaseApplication
-    from gunicorn.arbiter import Arbiter
-    from gunicorn.errors import HaltServer
+class DigwebsLogger(glogging.Logger):  # type: ignore[misc]
+    """gunicorn's logger in digwebs' format, without the start-up chatter.
 
-    _count_sendfile_bytes()
+    Server and access lines are ``TIMESTAMP LEVEL SOURCE MESSAGE``
+    (:mod:`digwebs_cli.logging_setup`), coloured on a terminal only. An
+    access line gives the body bytes really sent, files sent with
+    ``sendfile`` included. digwebs prints its own start-up line.
+    """
 
-    class DigwebsLogger(glogging.Logger):  # type: ignore[misc]
-        """gunicorn's logger in digwebs' format, without the start-up chatter.
+    _KEEP_INFO = ("Worker reloading", "Autorestarting worker")
+    _DROP_WARNING = ("Reloader is on",)
 
-        Server and access lines are ``TIMESTAMP LEVEL SOURCE MESSAGE``
-        (:mod:`digwebs_cli.logging_setup`), coloured on a terminal only. An
-        access line gives the body bytes really sent, files sent with
-        ``sendfile`` included. digwebs prints its own start-up line.
-        """
+    def setup(self, cfg: t.Any) -> None:
+        """Set gunicorn's handlers up, then give them digwebs' format."""
+        super().setup(cfg)
+        for log, source in ((self.error_log, "server"), (self.access_log, "access")):
+            for handler in log.handlers:
+                if getattr(handler, "_gunicorn", False):
+                    stream = getattr(handler, "stream", None)
+                    handler.setFormatter(LogFormatter(source, color=use_color(stream)))
 
-        _KEEP_INFO = ("Worker reloading", "Autorestarting worker")
-        _DROP_WARNING = ("Reloader is on",)
+    def access(self, resp: t.Any, req: t.Any, environ: t.Any, request_time: t.Any) -> None:
+        """Log one request: address, request line, status, body bytes sent, milliseconds."""
+        if not self.access_log_enabled:
+            return
+        try:
+            status = resp.status
+            if isinstance(status, str):
+                status = status.split(None, 1)[0]
+            sent = getattr(resp, "sent", None)
+            method = environ.get("REQUEST_METHOD", "-")
+            target = environ.get("RAW_URI", environ.get("PATH_INFO", "-"))
+            request_line = f"{method} {target} {environ.get('SERVER_PROTOCOL', '-')}"
+            millis = request_time.total_seconds() * 1000.0
+            self.access_log.info(
+                ACCESS_FORMAT,
+                _printable(str(environ.get("REMOTE_ADDR", "-"))),
+                _printable(request_line),
+                status,
+                "-" if sent is None else sent,
+                f"{millis:.1f}",
+                extra={"status_code": status},
+            )
+        except Exception:  # noqa: BLE001 - a log line must never break a request
+            self.error(traceback.format_exc())
 
-        def setup(self, cfg: t.Any) -> None:
-            super().setup(cfg)
-            for log, source in ((self.error_log, "server"), (self.access_log, "access")):
-                for handler in log.handlers:
-                    if getattr(handler, "_gunicorn", False):
-                        stream = getattr(handler, "stream", None)
-                        handler.setFormatter(LogFormatter(source, color=use_color(stream)))
+    def info(self, msg: str, *args: t.Any, **kwargs: t.Any) -> None:
+        """Log only the reload and restart notices of gunicorn's info lines."""
+        if isinstance(msg, str) and msg.startswith(self._KEEP_INFO):
+            self.error_log.info(msg, *args, **kwargs)
 
-        def access(self, resp: t.Any, req: t.Any, environ: t.Any, request_time: t.Any) -> None:
-            if not self.access_log_enabled:
-                return
+    def warning(self, msg: str, *args: t.Any, **kwargs: t.Any) -> None:
+        """Log a warning, except gunicorn's note that the reloader is on."""
+        if isinstance(msg, str) and msg.startswith(self._DROP_WARNING):
+            return
+        self.error_log.warning(msg, *args, **kwargs)
+
+    def error(self, msg: str, *args: t.Any, **kwargs: t.Any) -> None:
+        """Log an error, except a worker's app-load failure, which the master reports."""
+        # a worker that could not import the app: the master reports it as
+        # one line (DigwebsArbiter.halt); say nothing twice
+        if (
+            isinstance(msg, str)
+            and msg.startswith("Worker (pid:")
+            and args
+            and args[-1] == Arbiter.APP_LOAD_ERROR
+        ):
+            return
+        self.error_log.error(msg, *args, **kwargs)
+
+
+class DigwebsArbiter(Arbiter):  # type: ignore[misc]
+    """gunicorn's arbiter on digwebs' socket, graceful on Ctrl-C."""
+
+    def start(self) -> None:
+        """Serve the socket ``digwebs serve`` bound, then start as gunicorn does."""
+        app = self.app
+        if app.listener is not None and not self.LISTENERS:  # type: ignore[has-type]
+            fd = os.dup(app.listener.fileno())
+            name = app.listener.getsockname()
+            sock_type = gsock._sock_type(name)
+            self.LISTENERS = [sock_type(name, self.cfg, self.log, fd=fd)]
+            app.listener.close()
+            app.listener = None
+        super().start()
+
+    def _stopping(self, why: str) -> None:
+        grace = self.cfg.graceful_timeout
+        _say(
+            f"digwebs: {why}: finishing requests in flight (up to {grace:g} s); "
+            "press Ctrl-C again to stop at once"
+        )
+
+    def handle_term(self) -> None:
+        """Stop gracefully on SIGTERM, saying so."""
+        self._stopping("SIGTERM")
+        raise StopIteration
+
+    def handle_int(self) -> None:
+        """Stop gracefully on the first Ctrl-C (gunicorn's default stops at once)."""
+        self._stopping("Ctrl-C")
+        raise StopIteration
+
+    def stop(self, graceful: bool = True) -> None:
+        """Stop the workers, even when another one fails to boot meanwhile."""
+        # While stopping, reaping a second worker that failed the same way
+        # raises HaltServer again (gunicorn's reap_workers): keep stopping.
+        for _ in range(len(self.WORKERS) + 3):
             try:
-                status = resp.status
-                if isinstance(status, str):
-                    status = status.split(None, 1)[0]
-                sent = getattr(resp, "sent", None)
-                method = environ.get("REQUEST_METHOD", "-")
-                target = environ.get("RAW_URI", environ.get("PATH_INFO", "-"))
-                request_line = f"{method} {target} {environ.get('SERVER_PROTOCOL', '-')}"
-                millis = request_time.total_seconds() * 1000.0
-                self.access_log.info(
-                    ACCESS_FORMAT,
-                    _printable(str(environ.get("REMOTE_ADDR", "-"))),
-                    _printable(request_line),
-                    status,
-                    "-" if sent is None else sent,
-                    f"{millis:.1f}",
-                    extra={"status_code": status},
-                )
-            except Exception:  # noqa: BLE001 - a log line must never break a request
-                self.error(traceback.format_exc())
-
-        def info(self, msg: str, *args: t.Any, **kwargs: t.Any) -> None:
-            if isinstance(msg, str) and msg.startswith(self._KEEP_INFO):
-                self.error_log.info(msg, *args, **kwargs)
-
-        def warning(self, msg: str, *args: t.Any, **kwargs: t.Any) -> None:
-            if isinstance(msg, str) and msg.startswith(self._DROP_WARNING):
+                super().stop(graceful)
                 return
-            self.error_log.warning(msg, *args, **kwargs)
+            except HaltServer:
+                continue
 
-        def error(self, msg: str, *args: t.Any, **kwargs: t.Any) -> None:
-            # a worker that could not import the app: the master reports it as
-            # one line (DigwebsArbiter.halt); say nothing twice
-            if (
-                isinstance(msg, str)
-                and msg.startswith("Worker (pid:")
-                and args
-                and args[-1] == Arbiter.APP_LOAD_ERROR
-            ):
-                return
-            self.error_log.error(msg, *args, **kwargs)
+    def halt(self, reason: str | None = None, exit_status: int = 0) -> None:
+        """Stop; a worker's app-load failure becomes that one-line error."""
+        if exit_status == self.APP_LOAD_ERROR:
+            message = self.app.read_load_error()
+            if message:
+                if hasattr(self, "_stop_control_server"):
+                    self._stop_control_server()
+                self.stop()
+                raise DigwebsCliError(message)
+        super().halt(reason, exit_status)
 
-    class DigwebsArbiter(Arbiter):  # type: ignore[misc]
-        """gunicorn's arbiter on digwebs' socket, graceful on Ctrl-C."""
 
-        def start(self) -> None:
-            app = self.app
-            if app.listener is not None and not self.LISTENERS:  # type: ignore[has-type]
-                fd = os.dup(app.listener.fileno())
-                name = app.listener.getsockname()
-                sock_type = gsock._sock_type(name)
-                self.LISTENERS = [sock_type(name, self.cfg, self.log, fd=fd)]
-                app.listener.close()
-                app.listener = None
-            super().start()
+class DigwebsApplication(BaseApplication):  # type: ignore[misc]
+    """Runs the project's app under gunicorn; the app is imported in each worker."""
 
-        def _stopping(self, why: str) -> None:
-            grace = self.cfg.graceful_timeout
+    def __init__(self, settings: Settings, listener: socket.socket | None) -> None:
+        _count_sendfile_bytes()
+        self.settings = settings
+        self.listener = listener
+        self.digwebs_warn_blocking_ms = settings.warn_blocking
+        self.digwebs_header_timeout = settings.header_timeout
+        # a worker that fails to import the app writes why here (the master reads it)
+        self._error_r, self._error_w = os.pipe()
+        os.set_blocking(self._error_r, False)
+        # one token: the first worker to load the app prints the start line
+        self._token_r, self._token_w = os.pipe()
+        os.set_blocking(self._token_r, False)
+        os.write(self._token_w, b"1")
+        # set to 1 once any worker has loaded the app (shared across forks)
+        self._booted = mmap.mmap(-1, 1)
+        super().__init__(usage=None, prog="digwebs serve")
+
+    def load_config(self) -> None:
+        """Give gunicorn the settings (:func:`~digwebs_cli.serve_settings.gunicorn_options`)."""
+        options = gunicorn_options(self.settings)
+        options.update(
+            logger_class=DigwebsLogger,
+            post_fork=_post_fork,
+            post_worker_init=_post_worker_init,
+        )
+        with warnings.catch_warnings():
+            # a reload pattern that matches nothing yet (no .env, no
+            # views folder) is on purpose: gunicorn expands it on every
+            # scan, so a file created later is watched
+            warnings.filterwarnings(
+                "ignore", "Pattern .* currently matches no files", RuntimeWarning
+            )
+            for key, value in options.items():
+                if key in self.cfg.settings:  # e.g. control_socket_disable: gunicorn 25.1+
+                    self.cfg.set(key, value)
+
+    # -- in the worker ------------------------------------------------
+
+    def load(self) -> t.Any:
+        """Import and load the app, in the worker; a failure stops the server in one line."""
+        from digwebs_cli.discovery import load_app
+
+        settings = self.settings
+        try:
+            if settings.reload:
+                # a restarted worker forks from the master, whose .env is
+                # the one read at start-up: read the file again
+                refresh_env_file(settings.cwd, settings.env)
+            app = load_app(settings.app, settings.cwd)
+        except DigwebsCliError as exc:
+            return self._load_failed(exc.format_message())
+        except BaseException as exc:  # noqa: BLE001 - must never show a traceback
+            return self._load_failed(
+                f"importing {settings.app} failed: {type(exc).__name__}: {exc}"
+            )
+        if settings.workers == "gevent":
+            for text in blocking_driver_problems():
+                _say(f"digwebs: warning: {text}", err=True)
+        self._booted[0] = 1
+        try:
+            first = os.read(self._token_r, 1)
+        except BlockingIOError:
+            first = b""
+        if first:
+            extra = ", reload on" if settings.reload else ""
             _say(
-                f"digwebs: {why}: finishing requests in flight (up to {grace:g} s); "
-                "press Ctrl-C again to stop at once"
+                f"digwebs: serving {settings.app} at {settings.url} ({settings.workers}: "
+                f"{settings.concurrency()}; {settings.env}{extra}). Ctrl-C to stop"
             )
+        return app
 
-        def handle_term(self) -> None:
-            self._stopping("SIGTERM")
-            raise StopIteration
+    def _load_failed(self, message: str) -> t.Any:
+        if self.settings.reload and self._booted[0]:
+            # a change broke the app: keep the server up, show the error,
+            # and wait for the next change (the reloader is watching)
+            _say(f"digwebs: reload failed: {message}", err=True)
+            return _failed_app(message)
+        data = (message.replace("\n", " ") + "\n").encode()[:4000]
+        try:
+            os.write(self._error_w, data)
+        except OSError:
+            pass
+        raise SystemExit(Arbiter.APP_LOAD_ERROR)
 
-        def handle_int(self) -> None:
-            self._stopping("Ctrl-C")
-            raise StopIteration
+    # -- in the master -------------------------------------------------
 
-        def stop(self, graceful: bool = True) -> None:
-            # While stopping, reaping a second worker that failed the same way
-            # raises HaltServer again (gunicorn's reap_workers): keep stopping.
-            for _ in range(len(self.WORKERS) + 3):
-                try:
-                    super().stop(graceful)
-                    return
-                except HaltServer:
-                    continue
+    def read_load_error(self) -> str:
+        """The message a worker wrote when the app failed to load, or ``""``."""
+        try:
+            data = os.read(self._error_r, 65536)
+        except BlockingIOError:
+            return ""
+        lines = data.decode(errors="replace").splitlines()
+        return lines[0] if lines else ""
 
-        def halt(self, reason: str | None = None, exit_status: int = 0) -> None:
-            if exit_status == self.APP_LOAD_ERROR:
-                message = self.app.read_load_error()
-                if message:
-                    if hasattr(self, "_stop_control_server"):
-                        self._stop_control_server()
-                    self.stop()
-                    raise DigwebsCliError(message)
-            super().halt(reason, exit_status)
-
-    class DigwebsApplication(BaseApplication):  # type: ignore[misc]
-        """Runs the project's app under gunicorn; the app is imported in each worker."""
-
-        def __init__(self, settings: Settings, listener: socket.socket | None) -> None:
-            self.settings = settings
-            self.listener = listener
-            self.digwebs_warn_blocking_ms = settings.warn_blocking
-            self.digwebs_header_timeout = settings.header_timeout
-            # a worker that fails to import the app writes why here (the master reads it)
-            self._error_r, self._error_w = os.pipe()
-            os.set_blocking(self._error_r, False)
-            # one token: the first worker to load the app prints the start line
-            self._token_r, self._token_w = os.pipe()
-            os.set_blocking(self._token_r, False)
-            os.write(self._token_w, b"1")
-            # set to 1 once any worker has loaded the app (shared across forks)
-            self._booted = mmap.mmap(-1, 1)
-            super().__init__(usage=None, prog="digwebs serve")
-
-        def load_config(self) -> None:
-            options = gunicorn_options(self.settings)
-            options.update(
-                logger_class=DigwebsLogger,
-                post_fork=_post_fork,
-                post_worker_init=_post_worker_init,
-            )
-            with warnings.catch_warnings():
-                # a reload pattern that matches nothing yet (no .env, no
-                # views folder) is on purpose: gunicorn expands it on every
-                # scan, so a file created later is watched
-                warnings.filterwarnings(
-                    "ignore", "Pattern .* currently matches no files", RuntimeWarning
-                )
-                for key, value in options.items():
-                    if key in self.cfg.settings:  # e.g. control_socket_disable: gunicorn 25.1+
-                        self.cfg.set(key, value)
-
-        # -- in the worker ------------------------------------------------
-
-        def load(self) -> t.Any:
-            from digwebs_cli.discovery import load_app
-
-            settings = self.settings
-            try:
-                if settings.reload:
-                    # a restarted worker forks from the master, whose .env is
-                    # the one read at start-up: read the file again
-                    refresh_env_file(settings.cwd, settings.env)
-                app = load_app(settings.app, settings.cwd)
-            except DigwebsCliError as exc:
-                return self._load_failed(exc.format_message())
-            except BaseException as exc:  # noqa: BLE001 - must never show a traceback
-                return self._load_failed(
-                    f"importing {settings.app} failed: {type(exc).__name__}: {exc}"
-                )
-            if settings.workers == "gevent":
-                for text in blocking_driver_problems():
-                    _say(f"digwebs: warning: {text}", err=True)
-            self._booted[0] = 1
-            try:
-                first = os.read(self._token_r, 1)
-            except BlockingIOError:
-                first = b""
-            if first:
-                extra = ", reload on" if settings.reload else ""
-                _say(
-                    f"digwebs: serving {settings.app} at {settings.url} ({settings.workers}: "
-                    f"{settings.concurrency()}; {settings.env}{extra}). Ctrl-C to stop"
-                )
-            return app
-
-        def _load_failed(self, message: str) -> t.Any:
-            from gunicorn.arbiter import Arbiter
-
-            if self.settings.reload and self._booted[0]:
-                # a change broke the app: keep the server up, show the error,
-                # and wait for the next change (the reloader is watching)
-                _say(f"digwebs: reload failed: {message}", err=True)
-                return _failed_app(message)
-            data = (message.replace("\n", " ") + "\n").encode()[:4000]
-            try:
-                os.write(self._error_w, data)
-            except OSError:
-                pass
-            raise SystemExit(Arbiter.APP_LOAD_ERROR)
-
-        # -- in the master -------------------------------------------------
-
-        def read_load_error(self) -> str:
-            try:
-                data = os.read(self._error_r, 65536)
-            except BlockingIOError:
-                return ""
-            lines = data.decode(errors="replace").splitlines()
-            return lines[0] if lines else ""
-
-        def run(self) -> None:
-            master = os.getpid()
-            try:
-                DigwebsArbiter(self).run()
-            except SystemExit as exc:
-                if os.getpid() != master:
-                    # a worker process leaving (gunicorn has cleaned up): exit
-                    # here, not through the caller's stack, which belongs to
-                    # the master (click, or a test runner that called us)
-                    for stream in (sys.stdout, sys.stderr):
-                        try:
-                            stream.flush()
-                        except (OSError, ValueError):
-                            pass
-                    code = exc.code
-                    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+    def run(self) -> None:
+        """Run gunicorn until it stops; a failure is a :class:`DigwebsCliError`."""
+        master = os.getpid()
+        try:
+            DigwebsArbiter(self).run()
+        except SystemExit as exc:
+            if os.getpid() != master:
+                # a worker process leaving (gunicorn has cleaned up): exit
+                # here, not through the caller's stack, which belongs to
+                # the master (click, or a test runner that called us)
+                for stream in (sys.stdout, sys.stderr):
+                    try:
+                        stream.flush()
+                    except (OSError, ValueError):
+                        pass
                 code = exc.code
-                if code in (0, None):
-                    _say("digwebs: stopped")
-                    return
-                message = self.read_load_error()
-                if message:
-                    raise DigwebsCliError(message) from None
-                raise DigwebsCliError(
-                    f"the server stopped: {_exit_reason(code)} (see the log above)"
-                ) from None
-
-    DigwebsApplication.digwebs_logger_class = DigwebsLogger
-    return DigwebsApplication
+                os._exit(code if isinstance(code, int) else (0 if code is None else 1))
+            code = exc.code
+            if code in (0, None):
+                _say("digwebs: stopped")
+                return
+            message = self.read_load_error()
+            if message:
+                raise DigwebsCliError(message) from None
+            raise DigwebsCliError(
+                f"the server stopped: {_exit_reason(code)} (see the log above)"
+            ) from None
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -362,6 +320,12 @@ def _printable(text: str) -> str:
     if _CONTROL.search(text) is None:
         return text
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def _gunicorn_classes() -> type[DigwebsApplication]:
+    """Return :class:`DigwebsApplication`, gunicorn's sendfile byte count installed."""
+    _count_sendfile_bytes()
+    return DigwebsApplication
 
 
 def _count_sendfile_bytes() -> None:

@@ -15,6 +15,7 @@ import click
 
 from ._messages import usage_error
 from .errors import DigwebsCliError
+from .locator import AppLocator, app_option
 
 # command name -> ("module:attribute" of its click command, its short help).
 # The help is written here too so that `digwebs --help` lists the commands
@@ -149,9 +150,16 @@ _PROJECT_COMMANDS = frozenset({"serve", "routes", "shell", "check", "deploy"})
     context_settings={"help_option_names": ["-h", "--help"]},
     params=[VERSION_OPTION],
 )
+@app_option
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """Scaffold, serve and inspect digwebs projects."""
+    """Scaffold, serve and inspect digwebs projects.
+
+    --app (or DIGWEBS_APP) names the app for the commands that work on one
+    (serve, routes, shell, check, deploy); each of them takes --app too.
+    """
+    # the command line's one AppLocator: the commands are handed it
+    ctx.ensure_object(AppLocator)
     # click runs the group before it parses the command's own options, so a
     # DIGWEBS_SERVE_PORT or DIGWEBS_ENV in .env counts for `serve`'s options.
     if ctx.invoked_subcommand in _PROJECT_COMMANDS:

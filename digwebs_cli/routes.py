@@ -20,6 +20,7 @@ import click
 from ._messages import one_line as _one_line
 from ._messages import short_path as _short_path
 from .errors import DigwebsCliError
+from .locator import AppLocator, app_option, pass_locator
 
 if t.TYPE_CHECKING:
     from digwebs import Digwebs, MatchResult, RouteInfo
@@ -49,12 +50,7 @@ _TEMPLATE_SUFFIXES = {".html", ".htm", ".xml", ".txt", ".j2", ".jinja", ".jinja2
 
 
 @click.command("routes")
-@click.option(
-    "--app",
-    "app_option",
-    metavar="MODULE:ATTR",
-    help="The app to inspect (default: DIGWEBS_APP, else wsgiapp:app in the current folder).",
-)
+@app_option
 @click.option(
     "--sort",
     type=click.Choice(["path", "methods", "name", "handler", "order"]),
@@ -86,8 +82,9 @@ _TEMPLATE_SUFFIXES = {".html", ".htm", ".xml", ".txt", ".j2", ".jinja", ".jinja2
     is_flag=True,
     help="Report missing views, shadowed rules and unknown url_for names; exit 1 if any.",
 )
+@pass_locator
 def routes_command(
-    app_option: str | None,
+    locator: AppLocator,
     sort: str,
     methods: tuple[str, ...],
     grep: str | None,
@@ -104,7 +101,7 @@ def routes_command(
     if match_request is not None and check:
         raise DigwebsCliError("--match and --check do not go together; run them one at a time.")
     cwd = Path.cwd()
-    app = load(app_option, cwd)
+    app = load(locator, cwd)
     routes = _routes_of(app)
     if match_request is not None:
         ok = show_match(app, match_request, cwd, as_json)
@@ -123,12 +120,16 @@ def routes_command(
 # -- loading -----------------------------------------------------------------
 
 
-def load(app_option: str | None, cwd: Path) -> Digwebs:
-    """Find, import and load the app; every failure is a one-line error."""
-    from .discovery import find_import_string, load_app
+def load(locator: AppLocator | str | None, cwd: Path) -> Digwebs:
+    """Find, import and load the app; every failure is a one-line error.
 
-    import_string = find_import_string(app_option, cwd)
-    app = load_app(import_string, cwd)
+    :param locator: the command line's app (an ``--app`` value also works).
+    :param cwd: the project folder (the current folder: where the locator looks).
+    """
+    if not isinstance(locator, AppLocator):
+        locator = AppLocator(locator)
+    import_string = locator.import_string()
+    app = locator.load()
     if not callable(getattr(app, "routes", None)):
         raise DigwebsCliError(
             f"'{import_string}' is a WSGI application but not a digwebs one: "

@@ -31,11 +31,12 @@ import click
 
 from digwebs_cli.discovery import check_module_exists
 from digwebs_cli.errors import DigwebsCliError
-from digwebs_cli.gunicorn_app import _gunicorn_classes, bind_socket
+from digwebs_cli.listen import bind_socket
+from digwebs_cli.locator import AppLocator, app_option, pass_locator
 from digwebs_cli.serve_checks import option_problems, run_check
 from digwebs_cli.serve_settings import (
-    ENV_PREFIX,
     ENVIRONMENTS,
+    deprecated_variable,
     env_file_variables,
     print_config,
     resolve_settings,
@@ -61,15 +62,15 @@ def _source_of(ctx: click.Context, name: str, from_env_file: t.Container[str]) -
         return str(param.opts[0])
     if source is click.core.ParameterSource.ENVIRONMENT:
         envvars = [param.envvar] if isinstance(param.envvar, str) else list(param.envvar or ())
+        if not envvars:  # click's auto_envvar_prefix (the digwebs command sets none)
+            return "environment"
         used = next((v for v in envvars if os.environ.get(v) is not None), envvars[0])
         return variable_source(used, from_env_file)
     return None
 
 
 def _option(flag: str, help_text: str, **kwargs: t.Any) -> t.Callable[..., t.Any]:
-    """A ``digwebs serve`` option, also read from ``DIGWEBS_SERVE_<OPTION>``."""
-    key = flag.split("/")[0].removeprefix("--").replace("-", "_")
-    kwargs.setdefault("envvar", [ENV_PREFIX + key.upper()])
+    """A ``digwebs serve`` option: the command line's value of a ``[server]`` setting."""
     return click.option(flag, help=help_text, **kwargs)
 
 
@@ -78,9 +79,7 @@ def _option(flag: str, help_text: str, **kwargs: t.Any) -> t.Callable[..., t.Any
     short_help="Serve the project under gunicorn (sync, threads or gevent).",
     context_settings={"max_content_width": 100},
 )
-@_option(
-    "--app", "The app to serve [default: $DIGWEBS_APP, else wsgiapp:app].", metavar="MODULE:ATTR"
-)
+@app_option
 @_option("--host", "Address to listen on [default: 127.0.0.1].", metavar="HOST")
 @_option("--port", "Port to listen on [default: 8000].", metavar="PORT")
 @_option("--workers", "Worker model [default: threads].", metavar="sync|threads|gevent")
@@ -115,7 +114,7 @@ def _option(flag: str, help_text: str, **kwargs: t.Any) -> t.Callable[..., t.Any
     "--env",
     "Environment: picks config/<env>.toml; DIGWEBS_ENV for the app [default: development].",
     metavar="development|production",
-    envvar=[ENV_PREFIX + "ENV", "DIGWEBS_ENV"],
+    envvar="DIGWEBS_ENV",
 )
 @_option(
     "--access-log/--no-access-log", "Log every request [default: on in development].", default=None
@@ -134,8 +133,9 @@ def _option(flag: str, help_text: str, **kwargs: t.Any) -> t.Callable[..., t.Any
     "Show the effective settings and where each came from, then exit.",
     is_flag=True,
 )
+@pass_locator
 @click.pass_context
-def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
+def serve_command(ctx: click.Context, locator: AppLocator, /, **params: t.Any) -> None:
     """Serve the project in the current folder under gunicorn.
 
     \b
@@ -147,12 +147,18 @@ def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
       gevent   --connections N requests at a time in one process; the app is
                imported after gevent has patched the standard library
 
-    Settings come from the command line, then DIGWEBS_SERVE_<OPTION>
-    environment variables (e.g. DIGWEBS_SERVE_PORT=9000; DIGWEBS_APP and
-    DIGWEBS_ENV work too), then DIGWEBS_SERVER__<KEY> variables, then the
-    [server] table of config/<env>.toml and of config/default.toml (keys as
-    the options: port, workers, access_log, warn_blocking...). --print-config
+    Settings come from the command line, then the project's config as the
+    app reads it: DIGWEBS_SERVER__<KEY> environment variables (e.g.
+    DIGWEBS_SERVER__PORT=9000; DIGWEBS_<KEY> is every config key's
+    variable), then the [server] table of config/<env>.toml and of
+    config/default.toml (keys as the options: port, workers, access_log,
+    warn_blocking...). The app: --app, DIGWEBS_APP, [server] app, else
+    wsgiapp.py; the environment: --env, else DIGWEBS_ENV. --print-config
     shows the result and where each value came from.
+
+    DIGWEBS_SERVE_<OPTION> variables (DIGWEBS_SERVE_PORT) are deprecated:
+    each still counts as its DIGWEBS_SERVER__<KEY> would (which wins when
+    both are set), with a warning.
 
     Ctrl-C or SIGTERM stops gracefully: requests in flight finish (up to
     --graceful-timeout). --check validates all of it, imports the app as a
@@ -165,6 +171,14 @@ def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
     from_env_file = env_file_variables(cwd)
     env_value = params.pop("env")
     env_source = _source_of(ctx, "env", from_env_file) or "default"
+    deprecated = deprecated_variable("env", "DIGWEBS_ENV", env_source.startswith("DIGWEBS_ENV"))
+    env_warnings = []
+    if deprecated is not None:
+        name, warning = deprecated
+        env_warnings.append(warning)
+        if env_value is None:
+            env_value = os.environ[name]
+            env_source = variable_source(name, from_env_file)
     env = (env_value or "development").strip().lower()
     if env not in ENVIRONMENTS:
         raise DigwebsCliError(
@@ -180,7 +194,8 @@ def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
         cli_values[key] = value
         cli_sources[key] = source
 
-    settings = resolve_settings(cwd, cli_values, cli_sources, env, env_source)
+    settings = resolve_settings(cwd, cli_values, cli_sources, env, env_source, locator)
+    settings.deprecations[:0] = env_warnings
     if show_config:
         print_config(settings)
         return
@@ -193,14 +208,17 @@ def serve_command(ctx: click.Context, /, **params: t.Any) -> None:
     problems = option_problems(settings)
     if problems:
         raise DigwebsCliError(problems[0])
-    for text in settings.warnings:
+    for text in [*settings.deprecations, *settings.warnings]:
         click.echo(f"digwebs: warning: {text}", err=True)
 
     listener = bind_socket(settings)
     # the app reads its environment from DIGWEBS_ENV, in every worker
     os.environ["DIGWEBS_ENV"] = settings.env
+    # gunicorn itself is imported here, by the one command that runs it
+    from digwebs_cli.gunicorn_app import DigwebsApplication
+
     try:
-        application = _gunicorn_classes()(settings, listener)
+        application = DigwebsApplication(settings, listener)
     except BaseException:
         listener.close()
         raise

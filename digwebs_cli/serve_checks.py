@@ -20,7 +20,7 @@ import click
 
 from digwebs_cli.blocking_drivers import blocking_driver_problems
 from digwebs_cli.errors import DigwebsCliError
-from digwebs_cli.gunicorn_app import bind_socket
+from digwebs_cli.listen import bind_socket
 from digwebs_cli.serve_settings import WORKER_CLASSES, Settings
 
 GEVENT_MIN_VERSION = (24, 10, 1)  # what gunicorn's gevent worker requires
@@ -173,6 +173,8 @@ def run_check(settings: Settings) -> None:
         click.echo(f"  error    {text}")
 
     click.echo(f"digwebs serve --check ({settings.cwd})")
+    for text in settings.deprecations:
+        warn(text)
     for text in settings.warnings:
         fail(text)  # an unknown [server] key is a mistake --check should catch
     problems = option_problems(settings)

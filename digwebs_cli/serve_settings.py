@@ -1,19 +1,26 @@
 """The settings of ``digwebs serve``: the :class:`Settings` dataclass and its resolution.
 
-Settings, highest priority first:
+One rule, highest priority first:
 
-1. the command line;
-2. ``DIGWEBS_SERVE_<OPTION>`` environment variables, one per option
-   (``DIGWEBS_SERVE_PORT=9000``, ``DIGWEBS_SERVE_WORKERS=gevent``), plus
-   ``DIGWEBS_APP`` for ``--app`` and ``DIGWEBS_ENV`` for ``--env``;
-3. ``DIGWEBS_SERVER__<KEY>`` variables, the runtime config's own override of
-   a ``[server]`` key (``DIGWEBS_SERVER__PORT=9000``, see digwebs.config);
-4. the ``[server]`` table of ``config/<env>.toml``, then of
-   ``config/default.toml`` (keys: the option names with ``_``: ``port``,
-   ``workers``, ``access_log``, ``warn_blocking``, ...);
-5. built-in defaults, some of them the environment's: in development the
+1. the command line (``--port 9000``);
+2. the project's config, read by :func:`digwebs.config.load_config` as the
+   app reads it: ``DIGWEBS_SERVER__<KEY>`` environment variables
+   (``DIGWEBS_SERVER__PORT=9000``: ``DIGWEBS_<KEY>`` is every config key's
+   variable, ``__`` descends into a table), then the ``[server]`` table of
+   ``config/<env>.toml``, then of ``config/default.toml`` (keys: the option
+   names with ``_``: ``port``, ``workers``, ``access_log``, ...);
+3. built-in defaults, some of them the environment's: in development the
    server reloads on changes and logs every request (and, under gevent,
    warns about a blocked loop); in production it does none of that.
+
+The app is ``--app``, else ``DIGWEBS_APP``, else ``[server] app``, else
+``wsgiapp.py`` (:class:`digwebs_cli.locator.AppLocator`); the environment
+is ``--env``, else ``DIGWEBS_ENV``, else development.
+
+``DIGWEBS_SERVE_<OPTION>`` variables (``DIGWEBS_SERVE_PORT``), one letter
+from the config's and once ranked above them, are deprecated: each still
+works, as its ``DIGWEBS_SERVER__<KEY>`` would (which wins when both are
+set), with a warning that names the new variable.
 
 A variable that came from the project's ``.env`` file (read by
 :func:`digwebs_cli.discovery.load_env_file` before the options are parsed;
@@ -44,6 +51,7 @@ from digwebs_cli.errors import DigwebsCliError
 
 if t.TYPE_CHECKING:  # pragma: no cover
     from digwebs.config import Config
+    from digwebs_cli.locator import AppLocator
 
 # --------------------------------------------------------------------------
 # Settings
@@ -69,6 +77,7 @@ _WORKER_ALIASES = {
     "greenlets": "gevent",
     "async": "gevent",
 }
+# deprecated: DIGWEBS_SERVE_<OPTION>, read as CONFIG_ENV_PREFIX + <KEY> (with a warning)
 ENV_PREFIX = "DIGWEBS_SERVE_"
 CONFIG_ENV_PREFIX = "DIGWEBS_SERVER__"  # digwebs.config's override of [server] keys
 # settings whose built-in default depends on the environment
@@ -119,6 +128,8 @@ class Settings:
     # "config/default.toml [server]", "default")
     sources: dict[str, str] = dataclasses.field(default_factory=dict)
     warnings: list[str] = dataclasses.field(default_factory=list)
+    # deprecated variables in use: reported as warnings, never a failed --check
+    deprecations: list[str] = dataclasses.field(default_factory=list)
 
     def given(self, name: str) -> bool:
         """Whether *name* was set by the user (not a built-in default)."""
@@ -249,43 +260,74 @@ _KEYS = tuple(_CONVERTERS)
 
 
 def read_server_config(
-    cwd: Path, env: str, from_env_file: t.Container[str] = ()
+    cwd: Path,
+    env: str,
+    from_env_file: t.Container[str] = (),
+    config: t.Mapping[str, t.Any] | None = None,
 ) -> tuple[dict[str, t.Any], dict[str, str]]:
-    """The merged ``[server]`` tables of ``config/default.toml`` and ``config/<env>.toml``.
+    """The project's ``[server]`` table, as :mod:`digwebs.config` layers it, and its sources.
 
-    Read with :mod:`tomllib` in the master process: the app is never imported
-    there. Returns the values and, for each, the file it came from.
+    The values are ``config["server"]`` of :func:`load_project_config`
+    (``config/default.toml``, then ``config/<env>.toml``, then
+    ``DIGWEBS_SERVER__<KEY>`` variables): the one layering the app gets
+    too, read in the master without importing the app. The sources say,
+    for each key, where its value was set (:func:`server_key_source`).
+
+    :param config: the loaded config, when the caller has it already.
     """
-    values: dict[str, t.Any] = {}
-    sources: dict[str, str] = {}
-    for name in ("default.toml", f"{env}.toml"):
-        path = cwd / "config" / name
-        if not path.is_file():
-            continue
-        rel = f"config/{name}"
-        try:
-            with path.open("rb") as fh:
-                data = tomllib.load(fh)
-        except tomllib.TOMLDecodeError as exc:
-            raise DigwebsCliError(f"{rel} is not valid TOML: {exc}") from None
-        except OSError as exc:
-            raise DigwebsCliError(f"cannot read {rel}: {exc.strerror}") from None
-        table = data.get("server", {})
-        if not isinstance(table, dict):
-            raise DigwebsCliError(f"{rel}: server must be a table ([server]), not a value")
-        for key, value in table.items():
-            values[key] = value
-            sources[key] = f"{rel} [server]"
-    # the runtime's own override of config keys: DIGWEBS_SERVER__PORT=9000
-    for name, raw in os.environ.items():
-        if name.startswith(CONFIG_ENV_PREFIX) and len(name) > len(CONFIG_ENV_PREFIX):
-            key = name[len(CONFIG_ENV_PREFIX) :].lower()
-            try:
-                values[key] = tomllib.loads(f"v = {raw}")["v"]
-            except tomllib.TOMLDecodeError:
-                values[key] = raw
-            sources[key] = variable_source(name, from_env_file)
+    if config is None:
+        config, _ = load_project_config(cwd, env)
+    table = config.get("server", {})
+    if not isinstance(table, dict):
+        where = config_key_source(cwd, env, "server", from_env_file)
+        raise DigwebsCliError(f"{where}: server must be a table ([server]), not a value")
+    values = dict(table)
+    sources = {key: server_key_source(cwd, env, key, from_env_file) for key in values}
     return values, sources
+
+
+def server_key_source(cwd: Path, env: str, key: str, from_env_file: t.Container[str] = ()) -> str:
+    """Where ``[server]`` key *key* was set, as ``--print-config`` names it.
+
+    ``DIGWEBS_SERVER__KEY`` (``(.env)`` when the project's ``.env`` set it),
+    else ``config/<env>.toml [server]``, else ``config/default.toml
+    [server]``, else ``default``. Only names the source: the value is
+    :mod:`digwebs.config`'s.
+    """
+    for name in os.environ:
+        # digwebs.config's rule: the prefix as written, the rest in any case
+        if name.startswith("DIGWEBS_") and name[8:].lower() == f"server__{key.lower()}":
+            return variable_source(name, from_env_file)
+    for filename in (f"{env}.toml", "default.toml"):
+        table = _toml_of(cwd / "config" / filename).get("server")
+        if isinstance(table, dict) and key in table:
+            return f"config/{filename} [server]"
+    return "default"
+
+
+def _toml_of(path: Path) -> dict[str, t.Any]:
+    """The TOML file at *path*, or ``{}`` (missing or broken: load_config reports it)."""
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+        return {}
+
+
+def deprecated_variable(option: str, canonical: str, canonical_set: bool) -> tuple[str, str] | None:
+    """The deprecated ``DIGWEBS_SERVE_<OPTION>`` variable's name and a warning, or None.
+
+    :param option: the option's name with ``_`` (``port``).
+    :param canonical: the variable that replaces it (``DIGWEBS_SERVER__PORT``).
+    :param canonical_set: whether *canonical* is set: then it wins and the
+        old variable is ignored.
+    """
+    name = ENV_PREFIX + option.upper()
+    if name not in os.environ:
+        return None
+    if canonical_set:
+        return name, f"{name} is deprecated and ignored: {canonical} is set, and wins"
+    return name, f"{name} is deprecated: write {canonical}, the config's variable"
 
 
 # --------------------------------------------------------------------------
@@ -331,6 +373,8 @@ def _config_error(cwd: Path, env: str, message: str) -> DigwebsCliError:
         source = config_key_source(cwd, env, key, env_file_variables(cwd))
         if source != "default":
             where = f" (set in {source})"
+    # digwebs.config names files by their full path: the project's relative
+    message = message.replace(f"{Path(cwd) / 'config'}{os.sep}", f"config{os.sep}")
     return DigwebsCliError(f"the {env} config does not load: {message}{where}")
 
 
@@ -340,13 +384,8 @@ def config_key_source(cwd: Path, env: str, key: str, from_env_file: t.Container[
     if name in os.environ:
         return variable_source(name, from_env_file)
     for filename in (f"{env}.toml", "default.toml"):
-        path = cwd / "config" / filename
-        try:
-            with path.open("rb") as fh:
-                if key in tomllib.load(fh):
-                    return f"config/{filename}"
-        except (OSError, tomllib.TOMLDecodeError):
-            continue
+        if key in _toml_of(cwd / "config" / filename):
+            return f"config/{filename}"
     return "default"
 
 
@@ -356,20 +395,29 @@ def resolve_settings(
     cli_sources: dict[str, str],
     env: str,
     env_source: str,
+    locator: AppLocator | None = None,
 ) -> Settings:
-    """Merge defaults < config/default.toml < config/<env>.toml < env vars < command line.
+    """Merge defaults < the project's ``[server]`` config < the command line.
 
-    *cli_values* holds what click parsed (from the command line or a
-    ``DIGWEBS_SERVE_*`` variable), *cli_sources* where each came from.
+    *cli_values* holds what click parsed from the command line (an ``app``
+    in it is ``--app``, for callers without a locator), *cli_sources*
+    where each came from. The app comes from *locator* (``--app``, then
+    ``DIGWEBS_APP``, then ``[server] app``, then ``wsgiapp.py``).
     """
-    from digwebs_cli.discovery import ENV_VAR as APP_ENV_VAR
-    from digwebs_cli.discovery import find_import_string
+    from digwebs.proxies import gunicorn_forwarded_allow_ips
+    from digwebs_cli.locator import AppLocator
 
+    cli_values = dict(cli_values)
+    if locator is None:
+        locator = AppLocator(cli_values.get("app"))
+    cli_values.pop("app", None)
     from_env_file = env_file_variables(cwd)
-    config_values, config_sources = read_server_config(cwd, env, from_env_file)
+    config, _ = load_project_config(cwd, env)
+    config_values, config_sources = read_server_config(cwd, env, from_env_file, config)
     merged: dict[str, t.Any] = {}
     sources: dict[str, str] = {"env": env_source}
     warnings: list[str] = []
+    deprecations: list[str] = []
     for key, value in config_values.items():
         if key not in _KEYS:
             hint = next(iter(difflib.get_close_matches(key, _KEYS, n=1)), None)
@@ -380,6 +428,17 @@ def resolve_settings(
             continue
         merged[key] = value
         sources[key] = config_sources[key]
+    for key in _KEYS:
+        canonical = CONFIG_ENV_PREFIX + key.upper()
+        canonical_set = sources.get(key, "").startswith(CONFIG_ENV_PREFIX)
+        old = deprecated_variable(key, canonical, canonical_set)
+        if old is None:
+            continue
+        name, warning = old
+        deprecations.append(warning)
+        if not canonical_set:
+            merged[key] = os.environ[name]
+            sources[key] = variable_source(name, from_env_file)
     for key, value in cli_values.items():
         if value is not None:
             merged[key] = value
@@ -390,17 +449,12 @@ def resolve_settings(
     for key, value in merged.items():
         converted[key] = _CONVERTERS[key](probe.label(key), value)
 
-    # the app: --app / DIGWEBS_SERVE_APP, then DIGWEBS_APP, then [server] app, then wsgiapp.py
-    app_option = converted.pop("app", None)
-    app_source = sources.get("app", "")
-    from_config = app_source.endswith("[server]") or app_source.startswith(CONFIG_ENV_PREFIX)
-    env_app = bool(os.environ.get(APP_ENV_VAR, "").strip())
-    if app_option is None or (from_config and env_app):  # DIGWEBS_APP beats the config
-        app_option = None
-        sources["app"] = variable_source(APP_ENV_VAR, from_env_file) if env_app else "wsgiapp.py"
-    app = find_import_string(app_option, cwd)
+    config_app = converted.pop("app", None)
+    app, sources["app"] = locator.find(config_app, sources.get("app", ""))
 
-    settings = Settings(cwd=cwd, env=env, app=app, sources=sources, warnings=warnings)
+    settings = Settings(
+        cwd=cwd, env=env, app=app, sources=sources, warnings=warnings, deprecations=deprecations
+    )
     for key, value in converted.items():
         setattr(settings, key, value)
     # defaults that depend on the environment and the worker model
@@ -417,9 +471,6 @@ def resolve_settings(
     for key in _KEYS:
         sources.setdefault(key, "default")
     # gunicorn's view of the proxies is derived from the app's: see gunicorn_options
-    from digwebs.proxies import gunicorn_forwarded_allow_ips
-
-    config, _ = load_project_config(cwd, env)
     sources["trusted_proxies"] = config_key_source(cwd, env, "trusted_proxies", from_env_file)
     allow = gunicorn_forwarded_allow_ips(config)  # load_config has validated it
     settings.trusted_proxies = tuple(allow.split(",")) if allow else ()
@@ -507,8 +558,8 @@ def reload_patterns(root: Path) -> list[str]:
 
 def print_config(settings: Settings) -> None:
     click.echo(
-        "digwebs serve: effective settings (command line > DIGWEBS_SERVE_* > "
-        f"DIGWEBS_SERVER__* > config/{settings.env}.toml > config/default.toml > defaults)"
+        "digwebs serve: effective settings (command line > DIGWEBS_SERVER__* > "
+        f"config/{settings.env}.toml > config/default.toml > defaults)"
     )
     rows = [("app", settings.app), ("env", settings.env)]
     rows += [(key, getattr(settings, key)) for key in _KEYS if key != "app"]
@@ -538,5 +589,5 @@ def print_config(settings: Settings) -> None:
             # what it is, then digwebs' subclass of it
             option = f"{_SUBCLASSED[option]} ({option})"
         click.echo(f"  {key:<24}{option}")
-    for text in settings.warnings:
+    for text in [*settings.deprecations, *settings.warnings]:
         click.echo(f"warning: {text}")

@@ -24,11 +24,11 @@ import re
 import sys
 import traceback
 import typing as t
-from pathlib import Path
 
 import click
 
 from .errors import DigwebsCliError
+from .locator import AppLocator, app_option, pass_locator
 
 if t.TYPE_CHECKING:
     from digwebs import Digwebs
@@ -39,12 +39,7 @@ _METHOD_RE = re.compile(r"[A-Z]{1,20}")
 
 
 @click.command("shell")
-@click.option(
-    "--app",
-    "app_option",
-    metavar="MODULE:ATTR",
-    help="The app to load (default: DIGWEBS_APP, else wsgiapp:app in the current folder).",
-)
+@app_option
 @click.option("-c", "code", metavar="CODE", help="Run CODE with the names predefined, then exit.")
 @click.option(
     "--path",
@@ -55,8 +50,9 @@ _METHOD_RE = re.compile(r"[A-Z]{1,20}")
 )
 @click.option("--method", default="GET", show_default=True, help="Method of that request.")
 @click.option("--plain", is_flag=True, help="The standard Python console even if IPython is here.")
+@pass_locator
 def shell_command(
-    app_option: str | None, code: str | None, path: str, method: str, plain: bool
+    locator: AppLocator, code: str | None, path: str, method: str, plain: bool
 ) -> None:
     """A Python shell with the app loaded and a request context pushed.
 
@@ -71,7 +67,7 @@ def shell_command(
     if not _METHOD_RE.fullmatch(method):
         raise DigwebsCliError(f"--method '{method}' is not an HTTP method, e.g. GET or POST")
 
-    app, import_string = _load(app_option)
+    app, import_string = _load(locator)
     try:
         ctx = app.test_request_context(path, method)
     except Exception as exc:  # a request the app's request class refuses
@@ -88,12 +84,9 @@ def shell_command(
         interact(namespace, banner, plain)
 
 
-def _load(app_option: str | None) -> tuple[Digwebs, str]:
-    from .discovery import find_import_string, load_app
-
-    cwd = Path.cwd()
-    import_string = find_import_string(app_option, cwd)
-    app = load_app(import_string, cwd)
+def _load(locator: AppLocator) -> tuple[Digwebs, str]:
+    import_string = locator.import_string()
+    app = locator.load()
     if not callable(getattr(app, "test_request_context", None)):
         raise DigwebsCliError(
             f"'{import_string}' is a WSGI application but not a digwebs one: "

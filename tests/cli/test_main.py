@@ -1,11 +1,12 @@
 """The ``digwebs`` group itself: which environment variables it reads.
 
-Only ``digwebs serve`` reads options from the environment
-(``DIGWEBS_SERVE_<OPTION>``, which the runtime's config skips). Every other
-``DIGWEBS_<KEY>`` variable is the app's config key ``<key>``, so no other
-command may take its options from ``DIGWEBS_<COMMAND>_<OPTION>`` (click's
-``auto_envvar_prefix``): ``DIGWEBS_ROUTES_SORT`` would be both a routes
-option and the config key ``routes_sort``.
+Every ``DIGWEBS_<KEY>`` variable is the app's config key ``<key>``
+(``DIGWEBS_SERVER__PORT`` is ``[server] port``, which ``digwebs serve``
+reads), so no command may take its options from
+``DIGWEBS_<COMMAND>_<OPTION>`` (click's ``auto_envvar_prefix``):
+``DIGWEBS_ROUTES_SORT`` would be both a routes option and the config key
+``routes_sort``. ``serve``'s old ``DIGWEBS_SERVE_<OPTION>`` variables still
+work, deprecated, with a warning.
 """
 
 from __future__ import annotations
@@ -54,8 +55,17 @@ def test_routes_takes_no_option_from_the_environment(tmp_path):
     assert sorted_by_env.stdout == plain.stdout  # still sorted by path
 
 
-def test_serve_options_still_come_from_digwebs_serve_variables(tmp_path):
+def test_serve_settings_come_from_the_config_variables(tmp_path):
+    (tmp_path / "wsgiapp.py").write_text("def app(environ, start_response):\n    return []\n")
+    result = _digwebs("serve", "--print-config", cwd=tmp_path, DIGWEBS_SERVER__PORT="9123")
+    assert result.returncode == 0, result.stderr
+    assert "9123" in result.stdout and "DIGWEBS_SERVER__PORT" in result.stdout
+    assert "warning" not in result.stdout + result.stderr
+
+
+def test_digwebs_serve_variables_still_work_with_a_warning(tmp_path):
     (tmp_path / "wsgiapp.py").write_text("def app(environ, start_response):\n    return []\n")
     result = _digwebs("serve", "--print-config", cwd=tmp_path, DIGWEBS_SERVE_PORT="9123")
     assert result.returncode == 0, result.stderr
     assert "9123" in result.stdout and "DIGWEBS_SERVE_PORT" in result.stdout
+    assert "warning: DIGWEBS_SERVE_PORT is deprecated: write DIGWEBS_SERVER__PORT" in result.stdout

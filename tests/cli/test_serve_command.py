@@ -36,9 +36,7 @@ def project(tmp_path, monkeypatch):
 
 
 def run(*args: str) -> click.testing.Result:
-    return click.testing.CliRunner().invoke(
-        cli, ["serve", *args], auto_envvar_prefix="DIGWEBS", catch_exceptions=False
-    )
+    return click.testing.CliRunner().invoke(cli, ["serve", *args], catch_exceptions=False)
 
 
 def settings_of(result: click.testing.Result) -> dict[str, tuple[str, str]]:
@@ -88,13 +86,10 @@ def test_precedence_of_every_layer(project, monkeypatch):
         return settings_of(result)["port"]
 
     args: tuple[str, ...] = ()
-    monkeypatch.setenv("DIGWEBS_SERVE_PORT", "8400")
     monkeypatch.setenv("DIGWEBS_SERVER__PORT", "8300")
     args = ("--port", "8500")
     assert port() == ("8500", "--port")
     args = ()
-    assert port() == ("8400", "DIGWEBS_SERVE_PORT")
-    monkeypatch.delenv("DIGWEBS_SERVE_PORT")
     assert port() == ("8300", "DIGWEBS_SERVER__PORT")
     monkeypatch.delenv("DIGWEBS_SERVER__PORT")
     assert port() == ("8200", "config/development.toml [server]")
@@ -170,7 +165,8 @@ def test_unknown_config_key_is_a_warning(project):
         (("--workers", "sync", "--connections", "50"), "", "--connections does not apply"),
         (("--reload", "--env", "production"), "", "--reload is for development"),
         (("--warn-blocking", "50"), "", "--warn-blocking watches the gevent event loop"),
-        ((), "[server\nport = 1\n", "config/default.toml is not valid TOML"),
+        ((), "[server\nport = 1\n", "config does not load: config/default.toml: invalid TOML"),
+        ((), "server = 1\n", "config/default.toml: server must be a table"),
         (("--app", "nowhere:app"), "", "module 'nowhere' not found"),
     ],
 )
@@ -302,3 +298,72 @@ def test_reload_watches_project_files_not_virtualenvs(tmp_path):
     assert str(tmp_path / "config" / "*.toml") in patterns
     for skipped in ("static", "venv", ".venv", "node_modules"):
         assert str(tmp_path / skipped) + "/" not in joined
+
+
+# -- the one rule for environment variables -----------------------------------
+
+
+def test_the_config_variable_beats_the_config_files(project, monkeypatch):
+    (project / "config" / "development.toml").write_text("[server]\nworkers = 'sync'\n")
+    monkeypatch.setenv("DIGWEBS_SERVER__WORKERS", "gevent")
+    assert settings_of(run("--print-config"))["workers"] == ("gevent", "DIGWEBS_SERVER__WORKERS")
+    table = settings_of(run("--print-config", "--workers", "threads"))
+    assert table["workers"] == ("threads", "--workers")
+
+
+def test_a_deprecated_serve_variable_counts_as_the_config_variable(project, monkeypatch):
+    (project / "config" / "default.toml").write_text("[server]\nport = 8100\n")
+    monkeypatch.setenv("DIGWEBS_SERVE_PORT", "8400")
+    result = run("--print-config")
+    assert settings_of(result)["port"] == ("8400", "DIGWEBS_SERVE_PORT")
+    assert "warning: DIGWEBS_SERVE_PORT is deprecated: write DIGWEBS_SERVER__PORT" in result.output
+    assert settings_of(run("--print-config", "--port", "8500"))["port"] == ("8500", "--port")
+
+
+def test_the_config_variable_wins_over_a_deprecated_one(project, monkeypatch):
+    monkeypatch.setenv("DIGWEBS_SERVE_PORT", "8400")
+    monkeypatch.setenv("DIGWEBS_SERVER__PORT", "8300")
+    result = run("--print-config")
+    assert settings_of(result)["port"] == ("8300", "DIGWEBS_SERVER__PORT")
+    assert "DIGWEBS_SERVE_PORT is deprecated and ignored: DIGWEBS_SERVER__PORT is set" in (
+        result.output
+    )
+
+
+def test_a_deprecated_variable_warns_when_serving(project, monkeypatch):
+    monkeypatch.setenv("DIGWEBS_SERVE_WORKERS", "sync")
+    result = run("--check", "--port", "0")
+    assert result.exit_code == 0, result.output
+    assert "DIGWEBS_SERVE_WORKERS is deprecated: write DIGWEBS_SERVER__WORKERS" in result.output
+
+
+def test_digwebs_env_beats_the_deprecated_serve_env(project, monkeypatch):
+    monkeypatch.setenv("DIGWEBS_SERVE_ENV", "production")
+    result = run("--print-config")
+    assert settings_of(result)["env"] == ("production", "DIGWEBS_SERVE_ENV")
+    assert "DIGWEBS_SERVE_ENV is deprecated: write DIGWEBS_ENV" in result.output
+    monkeypatch.setenv("DIGWEBS_ENV", "development")
+    assert settings_of(run("--print-config"))["env"] == ("development", "DIGWEBS_ENV")
+
+
+def test_the_settings_are_the_apps_config(project, monkeypatch):
+    """serve reads [server] through digwebs.config, the layering the app gets, not its own."""
+    import digwebs.config
+
+    real = digwebs.config.load_config
+
+    def load_config(*args, **kwargs):
+        config = real(*args, **kwargs)
+        config["server"] = {"port": 8765}
+        return config
+
+    monkeypatch.setattr(digwebs.config, "load_config", load_config)
+    assert settings_of(run("--print-config"))["port"][0] == "8765"
+
+
+def test_help_states_the_rule():
+    result = click.testing.CliRunner().invoke(cli, ["serve", "--help"])
+    text = " ".join(result.output.split())
+    assert "DIGWEBS_SERVER__<KEY> environment variables" in text
+    assert "DIGWEBS_SERVE_<OPTION> variables (DIGWEBS_SERVE_PORT) are deprecated" in text
+    assert "The app: --app, DIGWEBS_APP, [server] app, else wsgiapp.py" in text

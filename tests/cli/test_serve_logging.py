@@ -202,12 +202,9 @@ class FakeResponse:
 
 
 def access_line(resp: FakeResponse, method: str = "GET") -> str:
-    from digwebs_cli.gunicorn_app import _gunicorn_classes
+    from digwebs_cli.gunicorn_app import DigwebsLogger
 
-    app_class = _gunicorn_classes()
-    logger_class = app_class.digwebs_logger_class
-    cfg = _cfg(app_class)
-    log = logger_class(cfg)
+    log = DigwebsLogger(_cfg())
     out = io.StringIO()
     for handler in log.access_log.handlers:
         handler.setStream(out)  # type: ignore[attr-defined]
@@ -221,13 +218,15 @@ def access_line(resp: FakeResponse, method: str = "GET") -> str:
     return out.getvalue().rstrip("\n")
 
 
-def _cfg(app_class):
+def _cfg():
     from gunicorn.config import Config
+
+    from digwebs_cli.gunicorn_app import DigwebsLogger
 
     cfg = Config()
     cfg.set("accesslog", "-")
     cfg.set("errorlog", "-")
-    cfg.set("logger_class", app_class.digwebs_logger_class)
+    cfg.set("logger_class", DigwebsLogger)
     return cfg
 
 
@@ -271,9 +270,9 @@ def send_file(tmp_path, method: str, size: int, content_length: int | None, stat
     from gunicorn.http import wsgi
     from gunicorn.http.wsgi import FileWrapper
 
-    from digwebs_cli.gunicorn_app import _gunicorn_classes
+    from digwebs_cli.gunicorn_app import _count_sendfile_bytes
 
-    _gunicorn_classes()  # installs the byte count
+    _count_sendfile_bytes()  # as DigwebsApplication() does
     path = tmp_path / "f.bin"
     path.write_bytes(b"x" * size)
     a, b = socket.socketpair()

@@ -65,24 +65,24 @@ def test_no_reload_and_reload_name_the_flag_used(project):
 def test_reload_from_the_environment_and_the_config(project, monkeypatch):
     (project / "config" / "development.toml").write_text("[server]\nreload = false\n")
     assert config()["reload"] == ("False", "config/development.toml [server]")
-    monkeypatch.setenv("DIGWEBS_SERVE_RELOAD", "1")
-    assert config()["reload"] == ("True", "DIGWEBS_SERVE_RELOAD")
+    monkeypatch.setenv("DIGWEBS_SERVER__RELOAD", "true")
+    assert config()["reload"] == ("True", "DIGWEBS_SERVER__RELOAD")
 
 
 def test_a_setting_from_dot_env_says_so(project):
     (project / ".env").write_text(
-        "DIGWEBS_SERVE_PORT=9123\nDIGWEBS_SERVER__THREADS=3\nDIGWEBS_ENV=production\n"
+        "DIGWEBS_SERVER__PORT=9123\nDIGWEBS_SERVER__THREADS=3\nDIGWEBS_ENV=production\n"
     )
     table = config()
-    assert table["port"] == ("9123", "DIGWEBS_SERVE_PORT (.env)")
+    assert table["port"] == ("9123", "DIGWEBS_SERVER__PORT (.env)")
     assert table["threads"] == ("3", "DIGWEBS_SERVER__THREADS (.env)")
     assert table["env"] == ("production", "DIGWEBS_ENV (.env)")
 
 
 def test_a_real_variable_over_dot_env_is_not_from_dot_env(project, monkeypatch):
-    (project / ".env").write_text("DIGWEBS_SERVE_PORT=9123\n")
-    monkeypatch.setenv("DIGWEBS_SERVE_PORT", "9000")
-    assert config()["port"] == ("9000", "DIGWEBS_SERVE_PORT")
+    (project / ".env").write_text("DIGWEBS_SERVER__PORT=9123\n")
+    monkeypatch.setenv("DIGWEBS_SERVER__PORT", "9000")
+    assert config()["port"] == ("9000", "DIGWEBS_SERVER__PORT")
 
 
 def test_an_app_from_dot_env_says_so(project):
@@ -92,10 +92,10 @@ def test_an_app_from_dot_env_says_so(project):
 
 
 def test_a_bad_value_from_dot_env_names_the_file(project):
-    (project / ".env").write_text("DIGWEBS_SERVE_PORT=many\n")
+    (project / ".env").write_text("DIGWEBS_SERVER__PORT=many\n")
     result = click.testing.CliRunner().invoke(cli, ["serve", "--print-config"])
     assert result.exit_code == 2
-    assert "Error: DIGWEBS_SERVE_PORT (.env) must be a whole number, not 'many'" in result.output
+    assert "Error: DIGWEBS_SERVER__PORT (.env) must be a whole number, not 'many'" in result.output
 
 
 def test_dot_env_is_watched_even_before_it_exists(tmp_path):
