@@ -1,25 +1,26 @@
-"""The application: registration, discovery, composition and the WSGI entry."""
+"""The application: registration, composition at start-up and the WSGI entry.
+
+A request's path through this module and the others is walked in
+``docs/ARCHITECTURE.md``; discovery (``load``) is in :mod:`digwebs.loading`.
+"""
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
 import os
-import pkgutil
 import sys
 import threading
 import typing as t
-from dataclasses import dataclass
 from pathlib import Path
 
-from . import csrf, error_pages, results
+from . import error_pages, loading, results
 from .config import load_config
-from .context import RequestContext, _cv_ctx, _cv_loading_app
+from .context import RequestContext, _cv_ctx
 from .errors import BadRequest, HttpError, MethodNotAllowed, NotFound, RequestRedirect
 from .hosts import HostCheck, external_host
-from .local import LocalProxy
-from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe
+from .loading import MatchResult, RouteInfo
+from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe, ordered, route_links
 from .proxies import TrustedProxies
 from .request import Request
 from .response import Response
@@ -37,32 +38,20 @@ _new_object = object.__new__
 _set_ctx = _cv_ctx.set
 _reset_ctx = _cv_ctx.reset
 _finish = results.finish
-# "The router was not asked yet" (None is its answer for "no route").
-_UNMATCHED: t.Any = object()
 
 
-@dataclass(frozen=True)
-class RouteInfo:
-    """One row of the route table, as ``digwebs routes`` shows it."""
+class Route(Rule):
+    """A route as the application holds it: the router's :class:`Rule`, and what runs.
 
-    methods: tuple[str, ...]
-    path: str
-    name: str
-    handler: t.Callable[..., t.Any]
-    handler_name: str
-    file: str
-    line: int
-    renders: str  # "view" | "json" | "other"
-    template: str | None
-    middleware: tuple[MiddlewareInfo, ...]
+    The router stores and matches it as any rule; ``_finalize`` sets what the
+    application composed for it: ``chain`` (its middleware around the
+    endpoint), ``direct`` (the direct lane, ``None`` when anything wraps the
+    route) and ``is_api`` (``@api``: its errors are JSON).
+    """
 
-
-@dataclass(frozen=True)
-class MatchResult:
-    """What :meth:`Digwebs.match` found: the route and the values of its parameters."""
-
-    route: RouteInfo
-    params: dict[str, t.Any]
+    chain: t.Callable[[RequestContext], Response]
+    direct: results.DirectEndpoint | None = None
+    is_api: bool = False
 
 
 class Digwebs:
@@ -86,19 +75,21 @@ class Digwebs:
         self.template_folder = os.path.join(self.root_path, "views")
         self.static_folder = os.path.join(self.root_path, "static")
         self.router = Router()
-        self._lookup: t.Callable[[str, str], t.Any]  # bound in _finalize()
+        # The compiled matcher, bound in _finalize().
+        self._lookup: t.Callable[[str, str], tuple[Route, dict[str, t.Any]] | None]
         self.logger = logger
         self.error_handlers: dict[int | type[BaseException], t.Callable[..., t.Any]] = {}
         self.context_processors: list[t.Callable[[], dict[str, t.Any]]] = []
         self.template_filters: dict[str, t.Callable[..., t.Any]] = {}
         self.template_globals: dict[str, t.Any] = {}
         self._middleware: list[MiddlewareEntry] = []
-        self._routes: list[tuple[Rule, t.Callable[..., t.Any]]] = []
+        self._routes: list[tuple[Route, t.Callable[..., t.Any]]] = []
         self._loaded = False
         self._finalized = False
         self._finalize_lock = threading.Lock()
-        self._entry: t.Callable[[RequestContext], Response] = self._dispatch
-        self._direct_lookup: t.Callable[[str, str], t.Any] | None = None
+        # The global middleware around _dispatch; None: there is none (the
+        # direct lane is possible).
+        self._global_chain: t.Callable[[RequestContext], Response] | None = None
         self._jinja_env: t.Any = None
         self._session_interface: t.Any = None
         self._static_registered = False
@@ -128,15 +119,15 @@ class Digwebs:
         fn: t.Callable[..., t.Any],
         methods: t.Iterable[str] = ("GET",),
         name: str | None = None,
-    ) -> Rule:
-        """Register ``fn`` as the handler of ``path`` for ``methods``."""
+    ) -> Route:
+        """Register ``fn`` as the handler of ``path`` for ``methods``; return its route."""
         self._check_setup(f"add route {path!r}")
         target = inspect.unwrap(fn)
         default_name = f"{target.__module__}.{target.__qualname__}"
-        rule = Rule(path, fn, methods, name or default_name, self.router.converters)
-        self.router.add(rule)
-        self._routes.append((rule, fn))
-        return rule
+        route = Route(path, fn, methods, name or default_name, self.router.converters)
+        self.router.add(route)
+        self._routes.append((route, fn))
+        return route
 
     def route(
         self, path: str, methods: t.Iterable[str] = ("GET",), name: str | None = None
@@ -215,80 +206,40 @@ class Digwebs:
         """Import ``controllers/`` and ``middlewares/`` and register what they mark.
 
         Returns the application, so ``app = Digwebs().load()`` reads well.
-        Loading twice does nothing the second time.
+        Loading twice does nothing the second time (see :mod:`digwebs.loading`).
         """
-        if self._loaded:
-            return self
-        self._loaded = True
-        token = _cv_loading_app.set(self)
-        try:
-            for package in ("middlewares", "controllers"):
-                for module in self._import_package(package):
-                    self._register_marked(module)
-        finally:
-            _cv_loading_app.reset(token)
-        return self
-
-    def _import_package(self, package: str) -> list[t.Any]:
-        folder = Path(self.root_path, package)
-        if not folder.is_dir():
-            return []
-        # First on sys.path, so that another project's root listed earlier
-        # cannot supply its own package of the same name.
-        if sys.path[:1] != [self.root_path]:
-            if self.root_path in sys.path:
-                sys.path.remove(self.root_path)
-            sys.path.insert(0, self.root_path)
-        # Another project (or an earlier load) may have left a package of the
-        # same name in sys.modules; import this project's own, fresh, so that
-        # module-level registration runs against this application.
-        for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
-            del sys.modules[name]
-        importlib.invalidate_caches()
-        pkg = importlib.import_module(package)
-        modules = [pkg]
-        for info in sorted(
-            pkgutil.walk_packages(pkg.__path__, package + "."), key=lambda i: i.name
-        ):
-            modules.append(importlib.import_module(info.name))
-        return modules
-
-    def _register_marked(self, module: t.Any) -> None:
-        found = []
-        for value in vars(module).values():
-            if (
-                isinstance(value, LocalProxy)
-                or getattr(value, "__module__", None) != module.__name__
-            ):
-                continue
-            code = getattr(inspect.unwrap(value), "__code__", None)
-            line = code.co_firstlineno if code else 0
-            found.append((line, value))
-        for _, fn in sorted(found, key=lambda item: item[0]):
-            marks = getattr(fn, "__digwebs_middleware__", None)
-            if marks is not None:
-                self.use(fn, order=marks["order"], prefix=marks["prefix"])
-            for path, methods, name in getattr(fn, "__digwebs_routes__", ()):
-                self.add_route(path, fn, methods, name)
+        return loading.load(self)
 
     # -- composition --------------------------------------------------------
 
     def _finalize(self) -> None:
+        """Compose everything a request runs, once, before the first request.
+
+        The route table is closed (static routes added, the matcher
+        compiled); each route gets its chain and its lane; the global
+        middleware is composed around :meth:`_dispatch`; the front door is
+        built. Registration is refused from here on.
+        """
         with self._finalize_lock:
             if self._finalized:
                 return
             self._register_static()
             global_mw = [e.fn for e in self._ordered_middleware() if e.info.prefix is None]
-            self._lookup = self.router.compile()
-            for rule, fn in self._routes:
-                local = [entry_fn for entry_fn, _ in self._route_middleware(rule, fn)]
-                endpoint = results.Endpoint(self, rule, fn)
-                rule.chain = compose(local, endpoint.as_function(), self.make_response)
-                rule.direct = None if local or global_mw else endpoint.as_direct()
-            self._entry = compose(global_mw, self._dispatch, self.make_response)
-            # With no global middleware, wsgi_app matches the route itself, so
-            # that routes no middleware wraps may answer the server directly.
-            self._direct_lookup = None if global_mw else self._lookup
+            # (Every rule of this router is a Route: add_route makes them.)
+            self._lookup = t.cast(t.Any, self.router.compile())
+            for route, fn in self._routes:
+                links = [link for link, _ in self._route_middleware(route, fn)]
+                endpoint = results.Endpoint(self, route, fn)
+                route.is_api = endpoint.as_json
+                route.chain = compose(links, endpoint.chain_link(), self.make_response)
+                # The lane, chosen here and only here: a route that nothing
+                # wraps (no global, prefix, @use or CSRF link) answers the
+                # server directly.
+                route.direct = None if links or global_mw else endpoint.direct_lane()
+            if global_mw:
+                # (Called without start_response, _dispatch returns a Response.)
+                innermost = t.cast(t.Callable[[RequestContext], Response], self._dispatch)
+                self._global_chain = compose(global_mw, innermost, self.make_response)
             self._body_limit = self.config.get("max_content_length")
             self._build_front()
             # The allocation shortcut in wsgi_app only skips __init__ calls
@@ -328,45 +279,17 @@ class Digwebs:
         register_static_routes(self)
 
     def _ordered_middleware(self) -> list[MiddlewareEntry]:
-        """App-level middleware, outermost first (lower order, then registration)."""
-        return sorted(self._middleware, key=lambda e: (e.info.order, e.seq))
+        """App-level middleware, outermost first (see :func:`middleware.ordered`)."""
+        return ordered(self._middleware)
 
     def _route_middleware(
         self, rule: Rule, fn: t.Callable[..., t.Any]
     ) -> list[tuple[t.Callable[..., t.Any], MiddlewareInfo]]:
-        """What wraps this route only: prefix middleware, then its ``@use`` list."""
-        # The CSRF check runs first, before any middleware of the route can act.
-        guard = csrf.route_guard(self, rule, fn)
-        chain = [] if guard is None else [guard]
-        chain += [
-            (e.fn, e.info)
-            for e in self._ordered_middleware()
-            if e.info.prefix is not None and e.applies_to(rule.path)
-        ]
-        chain += [(m, describe(m, 0, "route", None)) for m in getattr(fn, "__digwebs_use__", ())]
-        return chain
+        """What wraps this route only (see :func:`middleware.route_links`)."""
+        return route_links(self, rule, fn)
 
     def _route_info(self, rule: Rule, fn: t.Callable[..., t.Any]) -> RouteInfo:
-        target = inspect.unwrap(fn)
-        code = getattr(target, "__code__", None)
-        template = getattr(fn, "__digwebs_view__", None)
-        renders = (
-            "view" if template else "json" if getattr(fn, "__digwebs_api__", False) else "other"
-        )
-        chain = [e.info for e in self._ordered_middleware() if e.info.prefix is None]
-        chain += [info for _, info in self._route_middleware(rule, fn)]
-        return RouteInfo(
-            methods=tuple(sorted(rule.methods)),
-            path=rule.path,
-            name=t.cast(str, rule.name),
-            handler=fn,
-            handler_name=f"{target.__module__}.{target.__qualname__}",
-            file=code.co_filename if code else "?",
-            line=code.co_firstlineno if code else 0,
-            renders=renders,
-            template=template,
-            middleware=tuple(chain),
-        )
+        return loading.route_info(self, rule, fn)
 
     def routes(self) -> list[RouteInfo]:
         """The route table, in registration order."""
@@ -453,8 +376,21 @@ class Digwebs:
 
         First the front door: a trusted proxy's ``X-Forwarded-*`` headers are
         applied to ``environ`` (:mod:`digwebs.proxies`) and a bad host is
-        answered 400 (:mod:`digwebs.hosts`); then the request is routed, its
-        chain run, the session saved and the response finished.
+        answered 400 (:mod:`digwebs.hosts`). Then one of two lanes, fixed for
+        each route at start-up (:meth:`_finalize`):
+
+        * the chain lane: the global middleware (if any) around
+          :meth:`_dispatch`, which routes the request and runs the route's
+          chain (its prefix, ``@use`` and CSRF links around the endpoint);
+          the :class:`Response` it returns gets the session saved and is
+          finished (:func:`results.finish`);
+        * the direct lane, for a route that nothing wraps: :meth:`_dispatch`
+          runs its ``direct`` endpoint, which hands the common answers to
+          ``start_response`` itself and returns the body (anything else comes
+          back as a Response, finished as above).
+
+        Errors raised on the way are answered by :meth:`handle_http_error`
+        or :meth:`handle_exception`. ``docs/ARCHITECTURE.md`` walks it all.
         """
         # The front door, before anything reads the request: believe a
         # trusted proxy's X-Forwarded-* headers, then refuse a bad host.
@@ -478,33 +414,13 @@ class Digwebs:
         token = _set_ctx(ctx)
         try:
             try:
-                lookup = self._direct_lookup
-                if lookup is None:  # global middleware runs first
-                    resp = self._entry(ctx)
+                chain = self._global_chain
+                if chain is None:
+                    resp = self._dispatch(ctx, start_response)
+                    if isinstance(resp, list):  # the direct lane answered the server
+                        return resp
                 else:
-                    # PERF: _dispatch inlined for the commonest case, a route
-                    # that answers the server directly; _dispatch does the rest
-                    # (404, 405, redirects, non-ASCII paths, routes with middleware).
-                    method = environ["REQUEST_METHOD"]
-                    path = environ.get("PATH_INFO") or "/"
-                    found = _UNMATCHED
-                    if path.isascii():
-                        try:
-                            found = lookup(method, path)
-                        except HttpError:
-                            pass
-                    direct = None
-                    if found is not None and found is not _UNMATCHED:
-                        rule, params = found
-                        direct = rule.direct
-                    if direct is None:
-                        resp = self._dispatch(ctx, found)
-                    else:
-                        ctx.route = rule
-                        ctx.params = params
-                        resp = direct(ctx, start_response)
-                        if type(resp) is list:  # the route answered the server itself
-                            return [] if method == "HEAD" else resp
+                    resp = chain(ctx)
             except HttpError as exc:
                 resp = self.handle_http_error(ctx, exc)
             except Exception as exc:
@@ -550,39 +466,45 @@ class Digwebs:
         request.max_content_length = self.config.get("max_content_length")
         return request
 
-    def _dispatch(self, ctx: RequestContext, found: t.Any = _UNMATCHED) -> Response:
-        """Match the route and run its chain: the innermost global link.
+    def _dispatch(
+        self, ctx: RequestContext, start_response: t.Callable[..., t.Any] | None = None
+    ) -> Response | list[bytes]:
+        """Route the request, once, and run what answers it: the one dispatch routine.
 
-        ``found`` is what the router already answered for this request
-        (``None``: no route), when wsgi_app asked it.
+        A matched route sets ``ctx.route`` and ``ctx.params`` and runs its
+        direct lane (given ``start_response``; may return the WSGI body
+        list) or its chain. No route is a 404; another method's route a 405,
+        or the ``Allow`` answer to OPTIONS; a path whose slash-terminated
+        twin is a route a 308 there; a target that is not a path a 400 (or
+        ``OPTIONS *``'s answer). An :class:`HttpError` from the route comes
+        back as its response, so global middleware sees a response either
+        way. As the innermost global link it is called without
+        ``start_response``: with global middleware no route has a direct lane.
         """
-        if found is None or found is _UNMATCHED:
-            environ = ctx.request.environ
-            method = environ["REQUEST_METHOD"]
-            path = environ.get("PATH_INFO") or "/"
-            if path[0] != "/":
-                return self._not_a_path(ctx, method)
-        if found is _UNMATCHED:
-            if not path.isascii():
-                path = ctx.request.path
-            try:
-                found = self._lookup(method, path)
-            except RequestRedirect as exc:
-                # Keep the query string and mount point on the canonical URL,
-                # which stays on this site whatever SCRIPT_NAME says.
-                qs = environ.get("QUERY_STRING")
-                target = ctx.request.script_root + exc.new_url + (f"?{qs}" if qs else "")
-                return self.handle_http_error(ctx, RequestRedirect(results.site_path(target)))
-            except MethodNotAllowed as exc:
-                if method == "OPTIONS":
-                    return results.options_response(self, exc.valid_methods)
-                return self.handle_http_error(ctx, exc)
-        if found is None:
-            return self._not_found(ctx)
-        rule = ctx.route = found[0]
-        ctx.params = found[1]
+        environ = ctx.request.environ
+        method = environ["REQUEST_METHOD"]
+        path = environ.get("PATH_INFO") or "/"
         try:
-            return rule.chain(ctx)  # type: ignore[no-any-return]
+            found = self._lookup(method, path if path.isascii() else ctx.request.path)
+        except RequestRedirect as exc:
+            # Keep the query string and mount point on the canonical URL,
+            # which stays on this site whatever SCRIPT_NAME says.
+            qs = environ.get("QUERY_STRING")
+            target = ctx.request.script_root + exc.new_url + (f"?{qs}" if qs else "")
+            return self.handle_http_error(ctx, RequestRedirect(results.site_path(target)))
+        except MethodNotAllowed as exc:
+            if method == "OPTIONS":
+                return results.options_response(self, exc.valid_methods)
+            return self.handle_http_error(ctx, exc)
+        if found is None:
+            return self._not_found(ctx) if path[0] == "/" else self._not_a_path(ctx, method)
+        route, ctx.params = found
+        ctx.route = route
+        try:
+            direct = route.direct
+            if direct is not None:
+                return direct(ctx, start_response)  # type: ignore[arg-type]
+            return route.chain(ctx)
         except HttpError as exc:
             return self.handle_http_error(ctx, exc)
 

@@ -7,9 +7,11 @@ or return its own value without calling ``next`` at all (short-circuit).
 Chains are composed once, when the application is finalised (:func:`compose`):
 each link is a pair of closures built then, holding the middleware and the
 link inside it, so a request calls pre-built functions and creates no
-closure of its own. Which middleware wrap a route, and in what order, the
-application settles (``Digwebs._finalize``): global middleware outside
-prefix middleware, outside the route's ``@use`` list.
+closure of its own. Which middleware wrap a route, and in what order, is
+settled here too (:func:`ordered`, :func:`route_links`), once, when the
+application composes its chains (``Digwebs._finalize``): global middleware
+outside the route's CSRF link, outside prefix middleware, outside the
+route's ``@use`` list.
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from dataclasses import dataclass
 from .context import _cv_ctx
 
 if t.TYPE_CHECKING:
+    from .app import Digwebs
     from .context import RequestContext
     from .response import Response
+    from .routing import Rule
 
 __all__ = ["MiddlewareInfo", "middleware", "use"]
 
@@ -92,6 +96,34 @@ def describe(
         scope=scope,
         prefix=prefix,
     )
+
+
+def ordered(entries: t.Iterable[MiddlewareEntry]) -> list[MiddlewareEntry]:
+    """The application's middleware, outermost first: lower order, then registration."""
+    return sorted(entries, key=lambda e: (e.info.order, e.seq))
+
+
+def route_links(
+    app: Digwebs, rule: Rule, fn: t.Callable[..., t.Any]
+) -> list[tuple[Middleware, MiddlewareInfo]]:
+    """What wraps the route ``rule`` (handler ``fn``) only, outermost first.
+
+    The CSRF link (:func:`digwebs.csrf.route_guard`), so that it runs
+    before any middleware of the route can act; then the prefix middleware
+    whose prefix covers the route; then the handler's ``@use`` list. Global
+    middleware is not included: it wraps every request, outside these.
+    """
+    from .csrf import route_guard  # (csrf describes its links with this module)
+
+    guard = route_guard(app, rule, fn)
+    links = [] if guard is None else [guard]
+    links += [
+        (e.fn, e.info)
+        for e in ordered(app._middleware)
+        if e.info.prefix is not None and e.applies_to(rule.path)
+    ]
+    links += [(m, describe(m, 0, "route", None)) for m in getattr(fn, "__digwebs_use__", ())]
+    return links
 
 
 def middleware(order: int = 0, prefix: str | None = None) -> t.Callable[[F], F]:

@@ -1,9 +1,12 @@
 """Turning what handlers return (or raise) into WSGI responses.
 
-This is the tail of the hot path: :class:`Endpoint` calls the handler and
-converts its value, :func:`finish` hands status, headers and body to the
-server. Error pages, responses built from an exception instead of a return
-value, are in :mod:`digwebs.error_pages`.
+This is the tail of the hot path: :class:`Endpoint` calls the handler (in
+a route's chain, or on the direct lane); :func:`settle`, the result core,
+turns the common values into a response's parts for both lanes;
+:func:`to_response` is the one slow path for everything else; :func:`finish`
+and :func:`send_bytes` hand status, headers and body to the server. Error
+pages, responses built from an exception instead of a return value, are in
+:mod:`digwebs.error_pages`.
 """
 
 from __future__ import annotations
@@ -32,9 +35,12 @@ if t.TYPE_CHECKING:
     from .routing import Rule
 
 StartResponse = t.Callable[..., t.Any]
-# A route's whole handling when it has no middleware: the WSGI body when it
-# could answer the server itself, else the Response to finish.
+# A route's whole handling when nothing wraps it: the WSGI body when it
+# answered the server itself, else the Response to finish.
 DirectEndpoint = t.Callable[["RequestContext", StartResponse], "list[bytes] | Response"]
+# What settle() makes of a handler's value: body, status, the handler's own
+# headers (a dict, pairs or None) and the Content-Type (None: the default).
+Parts = tuple[bytes, int, t.Any, "str | None"]
 
 _JSON_TYPE = "application/json"
 
@@ -43,8 +49,59 @@ class ViewResultError(TypeError):
     """A ``@view`` handler returned something other than a dict."""
 
 
+def settle(rv: t.Any, api: bool = False) -> Parts | None:
+    """The result core: a handler's value of a common shape, as its response's parts.
+
+    Both lanes and :func:`to_response` start here. The shapes: ``str`` and
+    ``bytes`` (200, the default type), ``dict`` and ``list`` (200, JSON), and a
+    tuple of a ``str`` or ``bytes`` body with an ``int`` (or no) status and
+    headers, ``(body, status[, headers])`` or ``(body, headers)``. Anything
+    else is ``None``: the caller takes the one slow path,
+    :func:`to_response`'s general branch, which gives the same answer for
+    these shapes too (tests/test_results.py compares the two).
+
+    :param api: the route is ``@api``: only ``dict`` and ``list`` are fast
+        (a ``str`` becomes a JSON string the slow way).
+    """
+    cls = rv.__class__
+    if cls is dict or cls is list:
+        return json_bytes(rv), 200, None, _JSON_TYPE
+    if api:
+        return None
+    if cls is tuple:
+        size = len(rv)
+        if size == 3:
+            body, status, headers = rv
+        elif size == 2:
+            body, status = rv
+            headers = None
+            if not isinstance(status, int | str):  # (body, headers)
+                status, headers = None, status
+        else:
+            return None
+        if status is None:
+            status = 200
+        elif status.__class__ is not int:
+            return None
+        if body.__class__ is str:
+            return body.encode(), status, headers, None
+        if body.__class__ is bytes:
+            return body, status, headers, None
+        return None
+    if cls is str:
+        return rv.encode(), 200, None, None
+    if cls is bytes:
+        return rv, 200, None, None
+    return None
+
+
 class Endpoint:
-    """The innermost link of a route's chain: call the handler, convert."""
+    """The innermost part of a route: call the handler, turn its value into an answer.
+
+    It builds the two forms the application runs (:meth:`chain_link` and
+    :meth:`direct_lane`), both of which settle the value with :func:`settle`
+    and fall back to the one slow path, :func:`to_response`.
+    """
 
     __slots__ = ("app", "fn", "template", "as_json", "response_class", "arg_names")
 
@@ -55,103 +112,65 @@ class Endpoint:
         self.template: str | None = getattr(fn, "__digwebs_view__", None)
         self.as_json: bool = bool(getattr(fn, "__digwebs_api__", False))
         self.response_class = app.response_class
-        rule.is_api = self.as_json
 
     def __call__(self, ctx: RequestContext) -> Response:
+        """Call the handler with the request's parameters; return its Response."""
         params = ctx.params
         rv = self.fn(**params) if params else self.fn()
         return self._convert(rv, ctx)
 
-    def as_function(self) -> t.Callable[[RequestContext], Response]:
-        """The same as calling this object, as a plain function.
+    def chain_link(self) -> t.Callable[[RequestContext], Response]:
+        """The innermost link of the route's chain: the handler's value as a Response.
 
-        PERF: CPython calls a Python function from Python code far more
-        cheaply than an object's ``__call__``; the chain's innermost link runs
-        on every request, so it is built once as a closure over fixed values.
+        PERF: a closure over fixed values, not this object's ``__call__``
+        (CPython calls a plain function far more cheaply), and the handler
+        called as :meth:`direct_lane` calls it.
         """
-        fn, response_class, from_parts = (
-            self.fn,
-            self.response_class,
-            self.response_class._from_parts,
-        )
         if self.template is not None:
             return self.__call__
-        slow = self._convert
-        dumps, json_type = json_bytes, _JSON_TYPE
-
-        if self.as_json:
-
-            def api_endpoint(ctx: RequestContext) -> Response:
-                params = ctx.params
-                rv = fn(**params) if params else fn()
-                if ctx._response is None and rv.__class__ in (dict, list):
-                    return from_parts(dumps(rv), 200, (), json_type)
-                return slow(rv, ctx)
-
-            return api_endpoint
+        fn, slow, api, only = self.fn, self._convert, self.as_json, self._only()
+        from_parts = self.response_class._from_parts
 
         def endpoint(ctx: RequestContext) -> Response:
             params = ctx.params
-            rv = fn(**params) if params else fn()
+            if only is not None:
+                rv = fn(params[only])  # type: ignore[index]  # (set by the router)
+            else:
+                rv = fn(**params) if params else fn()
             if ctx._response is None:
-                cls = rv.__class__
-                if cls is response_class:
-                    return rv  # type: ignore[no-any-return]
-                if cls is tuple and len(rv) == 3 and type(rv[1]) is int:
-                    body = rv[0]
-                    if type(body) is str:
-                        body = body.encode()
-                    if type(body) is bytes:
-                        return from_parts(body, rv[1], rv[2] or ())
-                elif cls is str:
-                    return from_parts(rv.encode(), 200, ())
-                elif cls is dict or cls is list:
-                    return from_parts(dumps(rv), 200, (), json_type)
-                elif cls is bytes:
-                    return from_parts(rv, 200, ())
+                parts = settle(rv, api)
+                if parts is not None:
+                    return from_parts(*parts)
             return slow(rv, ctx)
 
         return endpoint
 
-    def as_direct(self) -> DirectEndpoint | None:
-        """For a route with no middleware: call the handler and answer the server.
+    def direct_lane(self) -> DirectEndpoint | None:
+        """For a route nothing wraps: call the handler and answer the server.
 
-        PERF: the commonest results (a ``(body, status, headers)`` tuple,
-        ``bytes``, ``str``, a ``dict`` or ``list`` for JSON) go straight to
-        ``start_response``, with no :class:`Response` built and taken apart
-        again. Anything else, or a handler that touched ``ctx.response`` or the
-        session, gets the :class:`Response` the chain would have made, for the
-        caller to finish. ``None`` when the route renders a view. The caller
-        (wsgi_app) drops the body of an answer to HEAD.
+        PERF: a value :func:`settle` takes, of a status with a body, goes
+        straight to ``start_response`` through :func:`send_bytes` (security
+        headers, Content-Length, HEAD), with no :class:`Response` built and
+        taken apart again. Anything else, or a handler that touched
+        ``ctx.response`` or the session, gets the Response the chain link
+        would have made, for ``wsgi_app`` to finish. ``None`` for a view.
         """
         if self.template is not None:
             return None
-        fn, slow = self.fn, self._convert
-        dumps, json_type = json_bytes, _JSON_TYPE
+        fn, slow, api, only = self.fn, self._convert, self.as_json, self._only()
+        from_parts = self.response_class._from_parts
         default_type = self.response_class.default_content_type
         body_status_lines = _BODY_STATUS_LINES
-        # The security headers, fixed at start-up, and the header lists of
-        # the common answers built from them once; with no https-only header
-        # configured the scheme need not be looked at.
-        plain, secure, names = _security_headers(self.app)
-        by_scheme = plain != secure
-        text, text_https = (
-            (("Content-Type", default_type), *plain),
-            (
-                ("Content-Type", default_type),
-                *secure,
-            ),
-        )
-        json_, json_https = (
-            (("Content-Type", json_type), *plain),
-            (
-                ("Content-Type", json_type),
-                *secure,
-            ),
-        )
-
-        # PERF: a call with one positional argument costs a third of fn(**params).
-        only = _only_parameter(fn, self.arg_names)
+        security = _security_headers(self.app)
+        plain, https, names = security
+        # PERF: the header lists of a value with no headers of its own (str,
+        # bytes, dict, list), security headers included, built once; with
+        # no https-only header the scheme need not be looked at.
+        by_scheme = plain != https
+        text = (("Content-Type", default_type), *plain)
+        text_https = (("Content-Type", default_type), *https)
+        json_ = (("Content-Type", _JSON_TYPE), *plain)
+        json_https = (("Content-Type", _JSON_TYPE), *https)
 
         def direct(ctx: RequestContext, start_response: StartResponse) -> list[bytes] | Response:
             params = ctx.params
@@ -159,88 +178,50 @@ class Endpoint:
                 rv = fn(params[only])  # type: ignore[index]  # (set by the router)
             else:
                 rv = fn(**params) if params else fn()
-            if ctx._response is not None or ctx._session is not None:
-                return slow(rv, ctx)
-            cls = type(rv)
-            if cls is str or cls is bytes:
-                body = rv if cls is bytes else rv.encode()
-                https = by_scheme and ctx.request.environ.get("wsgi.url_scheme") == "https"
-                # What finish() does for a bytes body (wsgi_app drops it for HEAD).
-                length = ("Content-Length", str(len(body)))
-                start_response("200 OK", [*text_https, length] if https else [*text, length])
-                return [body]
-            if cls is dict or cls is list:
-                body = dumps(rv)
-                https = by_scheme and ctx.request.environ.get("wsgi.url_scheme") == "https"
-                length = ("Content-Length", str(len(body)))
-                start_response("200 OK", [*json_https, length] if https else [*json_, length])
-                return [body]
-            if cls is tuple and len(rv) == 3:
-                body, code, headers = rv
-                if type(body) is str:
-                    body = body.encode()
-                line = body_status_lines.get(code) if type(code) is int else None
-                if line is None or type(body) is not bytes:
-                    return slow(rv, ctx)
-                header_pairs, no_length = header_list(headers, default_type)
-                if not no_length:
-                    return slow(rv, ctx)
-                https = by_scheme and ctx.request.environ.get("wsgi.url_scheme") == "https"
-                extra = secure if https else plain
-                if len(header_pairs) > 1:  # the handler's own may replace some
-                    _add_security(header_pairs, extra, names)
-                else:
-                    header_pairs += extra
-                header_pairs.append(("Content-Length", str(len(body))))
-                start_response(line, header_pairs)
-                return [body]
+            if ctx._response is None:
+                parts = settle(rv, api)
+                if parts is not None:
+                    body, status, headers, content_type = parts
+                    line = body_status_lines.get(status)
+                    if line is None or ctx._session is not None:
+                        return from_parts(body, status, headers, content_type)
+                    environ = ctx.request.environ
+                    secure = by_scheme and environ.get("wsgi.url_scheme") == "https"
+                    if headers is None:
+                        if content_type is None:
+                            pairs = [*(text_https if secure else text)]
+                        else:
+                            pairs = [*(json_https if secure else json_)]
+                        return send_bytes(environ, start_response, line, pairs, True, body)
+                    pairs, no_length = header_list(headers, content_type or default_type)
+                    # add_security, with the https question answered above.
+                    if len(pairs) > 1:  # the handler's own may replace some
+                        _add_security(pairs, https if secure else plain, names)
+                    else:  # only its Content-Type
+                        pairs += https if secure else plain
+                    return send_bytes(environ, start_response, line, pairs, no_length, body)
             return slow(rv, ctx)
 
-        def direct_api(
-            ctx: RequestContext, start_response: StartResponse
-        ) -> list[bytes] | Response:
-            params = ctx.params
-            rv = fn(**params) if params else fn()
-            cls = type(rv)
-            if (cls is dict or cls is list) and ctx._response is None and ctx._session is None:
-                body = dumps(rv)
-                https = by_scheme and ctx.request.environ.get("wsgi.url_scheme") == "https"
-                length = ("Content-Length", str(len(body)))
-                start_response("200 OK", [*json_https, length] if https else [*json_, length])
-                return [body]
-            return slow(rv, ctx)  # @api turns everything else into JSON the careful way
+        return direct
 
-        return direct_api if self.as_json else direct
+    # The names before issue 10.
+    as_function = chain_link
+    as_direct = direct_lane
+
+    def _only(self) -> str | None:
+        # PERF: a call with one positional argument costs a third of fn(**params).
+        return _only_parameter(self.fn, self.arg_names)
 
     def _convert(self, rv: t.Any, ctx: RequestContext) -> Response:
         if self.template is not None:
             return self._render_view(rv, ctx)
-        if self.as_json:
-            return self._to_json(rv, ctx)
-        return to_response(self.app, rv, ctx)
+        return to_response(self.app, rv, ctx, as_json=self.as_json)
 
     def _render_view(self, rv: t.Any, ctx: RequestContext) -> Response:
         from .templating import view_result
 
         result = view_result(self.app, self.fn, t.cast(str, self.template), rv)
         return to_response(self.app, result, ctx)
-
-    def _to_json(self, rv: t.Any, ctx: RequestContext) -> Response:
-        if isinstance(rv, Response):
-            return to_response(self.app, rv, ctx)
-        if isinstance(rv, HttpError):  # returned, not raised: still JSON under @api
-            resp = rv.get_response(as_json=not isinstance(rv, Redirect))
-            if ctx._response is not None:
-                carry_over(ctx._response, resp)
-            return resp
-        status = headers = None
-        if type(rv) is tuple:
-            rv, status, headers = _split_tuple(rv)
-        resp = ctx._response or self.response_class()
-        resp.body = json_bytes(rv)
-        resp.content_type = _JSON_TYPE
-        _apply(resp, status, headers)
-        return resp
 
 
 def _only_parameter(fn: t.Callable[..., t.Any], arg_names: tuple[str, ...]) -> str | None:
@@ -291,10 +272,29 @@ def _split_tuple(rv: tuple[t.Any, ...]) -> tuple[t.Any, t.Any, t.Any]:
 
 
 def _apply(resp: Response, status: t.Any, headers: t.Any) -> None:
+    """Set a handler's status and headers on ``resp`` (the slow path's tuple).
+
+    As :func:`settle`'s answer has them: each name the handler gives replaces
+    the headers of that name already there, and a name repeated in a list of
+    pairs is sent as often as it is given (two ``Link`` or ``Set-Cookie``),
+    but Content-Type, which is one header (the last given).
+    """
     if status is not None:
         resp.status = status
-    if headers:
-        resp.headers.update(headers)
+    if not headers:
+        return
+    target = resp.headers
+    if isinstance(headers, t.Mapping):
+        target.update(headers)
+        return
+    given: set[str] = set()
+    for name, value in headers:
+        key = name.lower()
+        if key in given and key != "content-type":
+            target.add(name, value)
+        else:
+            given.add(key)
+            target[name] = value
 
 
 # Headers that describe a response's own body or target: a response keeps
@@ -357,27 +357,41 @@ def options_response(app: Digwebs, methods: t.Iterable[str]) -> Response:
     return resp
 
 
-def to_response(app: Digwebs, rv: t.Any, ctx: RequestContext) -> Response:
-    """Turn a handler's (or middleware's) return value into a response."""
+def to_response(app: Digwebs, rv: t.Any, ctx: RequestContext, *, as_json: bool = False) -> Response:
+    """Turn a handler's (or middleware's) return value into a response.
+
+    The one slow path: common shapes are settled by :func:`settle` when
+    nothing was prepared on ``ctx.response``; everything else is handled
+    here, merging what was prepared (see :func:`carry_over`).
+
+    :param as_json: the route is ``@api``: any value but a Response or an
+        :class:`HttpError` is sent as JSON, and a returned error (not a
+        redirect) is rendered as JSON.
+    """
     cls = app.response_class
-    status = headers = None
     base = ctx._response
+    if base is None:
+        parts = settle(rv, as_json)
+        if parts is not None:
+            return cls._from_parts(*parts)
+    status = headers = None
     if type(rv) is tuple:
         rv, status, headers = _split_tuple(rv)
-        if base is None and (type(status) is int or status is None):
-            body_type = type(rv)
-            if body_type is bytes:
-                return cls._from_parts(rv, status or 200, headers or ())
-            if body_type is str:
-                return cls._from_parts(rv.encode(), status or 200, headers or ())
     if isinstance(rv, Response):
         resp = rv
         if base is not None and base is not rv:
             carry_over(base, resp)
-    elif isinstance(rv, HttpError):
-        resp = rv.get_response()
+    elif isinstance(rv, HttpError):  # returned, not raised
+        if as_json and not isinstance(rv, Redirect):
+            resp = rv.get_response(as_json=True)
+        else:
+            resp = rv.get_response()
         if base is not None:
             carry_over(base, resp)
+    elif as_json:
+        resp = base if base is not None else cls()
+        resp.body = json_bytes(rv)
+        resp.content_type = _JSON_TYPE
     elif isinstance(rv, str | bytes):
         if base is None:
             resp = cls(rv)
@@ -435,13 +449,57 @@ class _StreamWithContext:
                 _cv_ctx.reset(token)
 
 
+def add_security(
+    environ: dict[str, t.Any], headers: list[tuple[str, str]], security: t.Any
+) -> None:
+    """Add the application's security headers to a WSGI list, but none it sets itself.
+
+    ``security`` is :func:`digwebs.security_headers.for_app`'s value; the
+    https-only ones are added for an https request.
+    """
+    extra = security[1] if environ.get("wsgi.url_scheme") == "https" else security[0]
+    # PERF: most responses carry only their Content-Type: nothing to compare.
+    if len(headers) == 1 and headers[0][0] == "Content-Type":
+        headers += extra
+    else:
+        _add_security(headers, extra, security[2])
+
+
+def send_bytes(
+    environ: dict[str, t.Any],
+    start_response: StartResponse,
+    line: str,
+    headers: list[tuple[str, str]],
+    no_length: bool,
+    body: bytes,
+) -> list[bytes]:
+    """Answer the server with a bytes body: both lanes end here.
+
+    The one place a Content-Length is added (last, after the security
+    headers, which ``headers`` already carries; never a second one:
+    ``no_length`` says ``headers`` has none, else they are scanned) and a
+    HEAD answer's body dropped. ``line`` is the status line of a status
+    that carries a body.
+    """
+    if no_length or not _has_length(headers):
+        headers.append(("Content-Length", str(len(body))))
+    start_response(line, headers)
+    if environ["REQUEST_METHOD"] == "HEAD":
+        return []
+    return [body]
+
+
 def finish(
     ctx: RequestContext, resp: Response, start_response: t.Callable[..., t.Any]
 ) -> t.Iterable[bytes]:
     """Hand status and headers to the server and return the body iterable.
 
     Every answer leaves with the application's security headers (those the
-    response does not set itself), before its Content-Length.
+    response does not set itself). A bytes body (a str one is encoded) goes
+    through :func:`send_bytes`; a streamed body is iterated with the
+    request's context active, or dropped (closed) for HEAD; a status that
+    carries no body (1xx, 204, 304) loses its body, Content-Type and
+    Content-Length.
     """
     code = resp.status_code
     headers = resp._header_list
@@ -451,46 +509,38 @@ def finish(
         security = ctx.app._security_headers  # type: ignore[attr-defined]
     except AttributeError:  # the first answer of this application
         security = _security_headers(ctx.app)
-    extra = security[1] if environ.get("wsgi.url_scheme") == "https" else security[0]
-    # PERF: most responses carry only their Content-Type: nothing to compare.
-    if len(headers) == 1 and headers[0][0] == "Content-Type":
-        headers += extra
-    else:
-        _add_security(headers, extra, security[2])
-    if type(body) is not bytes and isinstance(body, str) and _may_have_body(code):
-        body = resp.body = body.encode()
-    # PERF: the commonest response first: a bytes body that may carry one.
-    if type(body) is bytes and _may_have_body(code):
-        if resp._no_length or not _has_length(headers):
-            headers.append(("Content-Length", str(len(body))))
-        start_response(resp._status or _STATUS_LINES.get(code) or status_line(code), headers)
-        if environ["REQUEST_METHOD"] == "HEAD":
-            return []
-        return [body]
-    head = environ["REQUEST_METHOD"] == "HEAD"
-    if not _may_have_body(code):
+    line = resp._status or _STATUS_LINES.get(code) or status_line(code)
+    add_security(environ, headers, security)
+    has_body = _may_have_body(code)
+    if has_body:
+        if type(body) is not bytes and isinstance(body, str):
+            body = resp.body = body.encode()
+        if type(body) is bytes:  # the commonest response
+            return send_bytes(environ, start_response, line, headers, resp._no_length, body)
+    iterable: t.Iterable[bytes] = []
+    if not has_body:
         # These responses never carry a body, nor a type or length for one.
         headers[:] = [
             (k, v) for k, v in headers if k.lower() not in ("content-type", "content-length")
         ]
-        close = getattr(body, "close", None)
-        if close is not None:
-            close()
-        iterable: t.Iterable[bytes] = []
+        _close(body)
+    elif environ["REQUEST_METHOD"] == "HEAD":
+        _close(body)
     else:
         wrapper = environ.get("wsgi.file_wrapper")
         file_body = getattr(body, "wsgi_file", None)
-        if head:
-            close = getattr(body, "close", None)
-            if close is not None:
-                close()
-            iterable = []
-        elif file_body is not None and wrapper is not None:
+        if file_body is not None and wrapper is not None:
             iterable = wrapper(*file_body())
         else:
             iterable = _StreamWithContext(ctx, body)
-    start_response(resp._status or _STATUS_LINES.get(code) or status_line(code), headers)
+    start_response(line, headers)
     return iterable
+
+
+def _close(body: t.Any) -> None:
+    close = getattr(body, "close", None)
+    if close is not None:
+        close()
 
 
 def _has_length(headers: list[tuple[str, str]]) -> bool:

@@ -338,3 +338,80 @@ def test_query_with_one_pair_or_a_bare_key(app):
         assert request.query.getlist("flag") == [""]
     with app.test_request_context("/"):
         assert request.query.to_dict() == {}
+
+
+# -- one dispatch routine, app state off the router's Rule (issue 10 items 1-2) --
+
+
+def _count_lookups(app):
+    """Count the calls of the matcher ``app`` compiles when it composes its chains."""
+    calls = []
+    compile_ = app.router.compile
+
+    def compile_counting():
+        lookup = compile_()
+
+        def counting(method, path):
+            calls.append((method, path))
+            return lookup(method, path)
+
+        return counting
+
+    app.router.compile = compile_counting
+    app.routes()  # composes the chains and compiles the matcher
+    return calls
+
+
+@pytest.mark.parametrize("global_middleware", [False, True])
+@pytest.mark.parametrize(
+    ("method", "path", "status"),
+    [
+        ("GET", "/only-post", 405),
+        ("OPTIONS", "/only-post", 200),
+        ("GET", "/dir", 308),
+        ("GET", "/caf\u00e9", 308),
+        ("GET", "/nothing", 404),
+        ("GET", "/dir/", 200),
+        ("POST", "/only-post", 200),
+    ],
+)
+def test_the_router_is_asked_once_per_request(tmp_path, global_middleware, method, path, status):
+    app = Digwebs(tmp_path, csrf_protection=False)
+    app.add_route("/only-post", lambda: "posted", ["POST"], name="post")
+    app.add_route("/dir/", lambda: "dir", name="dir")
+    app.add_route("/caf\u00e9/", lambda: "dir", name="cafe")
+    if global_middleware:
+        app.use(lambda ctx, next: next())
+    calls = _count_lookups(app)
+    res = app.test_client().open(path, method=method, follow_redirects=False)
+    assert res.status_code == status
+    assert len(calls) == 1
+
+
+def test_the_router_rule_holds_no_application_state(app):
+    from digwebs.routing import Rule
+
+    rule = Rule("/x", lambda: "x")
+    assert not any(hasattr(rule, name) for name in ("chain", "direct", "is_api"))
+    route = app.add_route("/x", lambda: "x")
+    app.routes()
+    assert isinstance(route, Rule)  # the router stores and returns it
+    assert callable(route.chain) and callable(route.direct) and route.is_api is False
+
+
+def test_load_lives_in_the_loading_module(project):
+    from digwebs import loading
+
+    root = project({"controllers/__init__.py": "", "controllers/home.py": HOME})
+    app = Digwebs(root)
+    assert loading.load(app) is app and app.load() is app
+    assert app.test_client().get("/").data == b"home"
+
+
+HOME = """
+from digwebs import get
+
+@get("/")
+def index():
+    return "home"
+"""

@@ -1,7 +1,7 @@
 """Routes without middleware answer the server directly; the answer must not change.
 
 Every handler below is served twice: by an app where no middleware wraps it
-(the direct lane of results.Endpoint.as_direct) and by an app where a
+(the direct lane of results.Endpoint.direct_lane) and by an app where a
 pass-through route middleware forces the ordinary chain. Status, headers and
 body must be the same, through the real WSGI entry (the test client runs
 wsgiref's validator).
@@ -142,7 +142,7 @@ def test_global_middleware_turns_the_direct_lane_off() -> None:
     app.use(record)
     assert app.test_client().get("/bytes").data == b"raw bytes"
     assert seen == ["/bytes"]
-    assert app._direct_lookup is None
+    assert app._global_chain is not None
 
 
 def _wrapping(fn: t.Callable[..., t.Any]) -> t.Callable[..., t.Any]:

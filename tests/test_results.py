@@ -279,3 +279,89 @@ def test_tuple_with_explicit_content_length_sends_it_once(app):
     r = app.test_client().get("/")
     assert r.headers.getlist("Content-Length") == ["3"]
     assert r.data == b"abc"
+
+
+# -- the result core (results.settle) against the plain path ------------------------------
+
+from unittest import mock  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from digwebs import Digwebs, results, use  # noqa: E402
+
+_names = st.sampled_from(["X-A", "x-b", "Content-Type", "X-Frame-Options", "Set-Cookie"])
+_values = st.one_of(
+    st.text(st.characters(min_codepoint=32, max_codepoint=126), max_size=8),
+    st.sampled_from(["caf\u00e9", "a\r\nX-Evil: 1", "7"]),
+)
+_headers = st.one_of(
+    st.none(),
+    st.dictionaries(_names, _values, max_size=3),
+    st.lists(st.tuples(_names, _values), max_size=3),
+)
+_bodies = st.one_of(st.text(max_size=10), st.binary(max_size=10))
+_statuses = st.sampled_from([200, 201, 204, 299, 304, 404, 418, 500, "418 I'm a teapot"])
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner),
+    max_leaves=6,
+)
+RESULTS = st.one_of(
+    _bodies,
+    st.dictionaries(st.text(max_size=4), _json, max_size=3),
+    st.lists(_json, max_size=3),
+    st.tuples(_bodies, _statuses, _headers),
+    st.tuples(_bodies, _statuses),
+    st.tuples(_bodies, _headers),
+    st.tuples(_bodies, st.none(), _headers),
+)
+
+
+def _pass(ctx, next):
+    return next()
+
+
+def _core_app(box):
+    app = Digwebs(root_path="/nonexistent-root", env="production", secret_key="k" * 40)
+
+    def direct():
+        return box[0]
+
+    @use(_pass)
+    def chained():
+        return box[0]
+
+    @api
+    def api_direct():
+        return box[0]
+
+    app.add_route("/direct", direct, name="direct")
+    app.add_route("/chained", chained, name="chained")
+    app.add_route("/api", api_direct, name="api")
+    return app
+
+
+_BOX: list = [None]
+_CORE_APP = _core_app(_BOX)
+
+
+def _answers(method):
+    client = _CORE_APP.test_client()
+    out = []
+    for path in ("/direct", "/chained", "/api"):
+        res = client.open(path, method=method)
+        out.append((res.status_code, sorted(res.headers.items()), res.data))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(rv=RESULTS, method=st.sampled_from(["GET", "HEAD"]))
+def test_the_result_core_answers_as_the_plain_path_does(rv, method):
+    _BOX[0] = rv
+    with mock.patch("logging.Logger.error"):  # a refused header is a logged 500 either way
+        fast = _answers(method)
+        with mock.patch.object(results, "settle", lambda rv, api=False: None):
+            plain = _answers(method)
+    assert fast == plain
+    assert fast[0] == fast[1]  # the direct lane and the chain lane agree

@@ -55,11 +55,8 @@ class Rule:
         self._build_parts: list[str | tuple[str, Converter]] = []
         self.path = self._parse(path, {**DEFAULT_CONVERTERS, **(converters or {})})
         self.is_static = all(isinstance(s, str) for s in self.segments)
-        # Set by the application when it composes the chains; ``direct`` only
-        # for a route no middleware wraps (see results.Endpoint.as_direct).
-        self.chain: t.Any = None
-        self.direct: t.Any = None
-        self.is_api = False
+        # What runs for a request (its chain, its lane) is the application's:
+        # digwebs.app.Route, the subclass it registers, holds it.
 
     def _parse(self, path: str, converters: t.Mapping[str, type[Converter]]) -> str:
         normalised = []
