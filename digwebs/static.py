@@ -528,7 +528,11 @@ def static_url(path: str) -> str:
     """``/static/<path>?v=<hash of the content>``: a URL browsers may cache forever.
 
     Without the file (or for a path the static route would refuse) the URL
-    has no ``v=``.
+    has no ``v=``. While files may change as the site runs
+    (``templates_auto_reload``, on in development) the file is looked at on
+    every call; otherwise its hash is looked up once per path and process,
+    as a deployment changes static files only with a restart (``digwebs
+    serve`` reloads its workers on HUP).
     """
     app = _get_app()
     base = "/" + (app.config.get("static_url_path") or "/static").strip("/")
@@ -537,13 +541,32 @@ def static_url(path: str) -> str:
     c = _cv_ctx.get(None)
     if c is not None and c.request.script_root:
         url = c.request.script_root + url
+    return url + _version_query(app, filename)
+
+
+# Hashes already found, per app, while files do not change (see static_url):
+# bounded, so that templates asking for endless names cannot grow it.
+_VERSION_CACHE_MAX = 4096
+
+
+def _version_query(app: Digwebs, filename: str) -> str:
+    """``?v=<hash>`` for the static file ``filename``, or ``""`` when there is none."""
+    cache: dict[str, str] | None = None
+    if not app.config.get("templates_auto_reload"):
+        cache = app.__dict__.setdefault("_static_versions", {})
+        hit = cache.get(filename)
+        if hit is not None:
+            return hit
+    query = ""
     found = safe_join(app.static_folder, filename)
     if found is not None:
         try:
-            url += f"?v={_content_hash(*found)}"
+            query = f"?v={_content_hash(*found)}"
         except OSError:
             pass
-    return url
+    if cache is not None and len(cache) < _VERSION_CACHE_MAX:
+        cache[filename] = query
+    return query
 
 
 # -- registration -----------------------------------------------------------

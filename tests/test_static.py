@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import re
 import time
+import typing as t
 from email.utils import formatdate
 from wsgiref.util import FileWrapper
 
 import pytest
 
+import digwebs.static as static_module
 from digwebs import Digwebs, send_file
 from digwebs.static import (
     FileBody,
@@ -274,6 +276,7 @@ def test_etag_changes_with_file(client, project):
 
 
 def test_static_url_and_long_cache(client, app, project):
+    app.config["templates_auto_reload"] = True  # files change while serving
     url = client.get("/page").text
     m = re.fullmatch(r"/static/css/app\.css\?v=([0-9a-f]{8,})", url)
     assert m, url
@@ -293,6 +296,37 @@ def test_static_url_and_long_cache(client, app, project):
     assert new_url != url and new_url.startswith("/static/css/app.css?v=")
     assert client.get(new_url).headers["Cache-Control"].endswith("immutable")
     assert client.get(url).headers["Cache-Control"] == "public, max-age=3600"
+
+
+def test_static_url_hash_is_looked_up_once_in_production(project):
+    app = Digwebs(project, env="production", secret_key="s" * 32)
+    path = project / "static" / "css" / "app.css"
+    with app.test_request_context("/"):
+        url = static_url("css/app.css")
+        missing = static_url("css/later.css")
+        calls = []
+        real_safe_join = static_module.safe_join
+
+        def counting(directory: str, filename: str) -> t.Any:
+            calls.append(filename)
+            return real_safe_join(directory, filename)
+
+        static_module.safe_join = counting
+        try:
+            path.write_bytes(b"body { color: blue }\n")
+            os.utime(path, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
+            (project / "static" / "css" / "later.css").write_bytes(b"p {}\n")
+            # the same URLs, from memory: a deployment changes files with a restart
+            assert static_url("css/app.css") == url
+            assert static_url("css/later.css") == missing == "/static/css/later.css"
+            assert calls == []
+        finally:
+            static_module.safe_join = real_safe_join
+    # a new process (here: a new app) sees the new content
+    fresh = Digwebs(project, env="production", secret_key="s" * 32)
+    with fresh.test_request_context("/"):
+        assert static_url("css/app.css") != url
+        assert static_url("css/later.css").startswith("/static/css/later.css?v=")
 
 
 def test_static_url_missing_file_and_outside_request(app):
