@@ -50,19 +50,23 @@ class Session(dict[str, t.Any]):
         self.modified = True
 
     def clear(self) -> None:
+        """Remove every key; the session is then saved (an empty one deletes the cookie)."""
         super().clear()
         self.modified = True
 
     def pop(self, key: str, *default: t.Any) -> t.Any:
+        """Remove ``key`` and return its value (or ``default``); modified only if it was there."""
         self.modified = self.modified or key in self
         return super().pop(key, *default)
 
     def setdefault(self, key: str, default: t.Any = None) -> t.Any:
+        """Return ``key``'s value, storing ``default`` first (and so modifying) when absent."""
         if key not in self:
             self.modified = True
         return super().setdefault(key, default)
 
     def update(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Update as :meth:`dict.update` does; the session is then saved."""
         super().update(*args, **kwargs)
         self.modified = True
 
@@ -77,6 +81,11 @@ class SessionInterface:
         return URLSafeTimedSerializer(str(secret), salt=_SALT)
 
     def open(self, app: Digwebs, request: Request) -> Session:
+        """Load the session from the request's signed cookie.
+
+        A missing, tampered, expired or undecodable cookie (or no
+        ``secret_key``) gives a new, empty session, never an error.
+        """
         serializer = self._serializer(app)
         raw = request.cookies.get(app.config["session_cookie_name"])
         if serializer is None or not raw:
@@ -90,6 +99,14 @@ class SessionInterface:
         return Session(data) if isinstance(data, dict) else Session()
 
     def save(self, app: Digwebs, session: Session, response: Response) -> None:
+        """Set the session cookie on ``response`` when the session changed.
+
+        Always adds ``Vary: Cookie``. An emptied session deletes the cookie.
+        The cookie's flags come from the ``session_cookie_*`` settings
+        (``Secure`` follows the request's scheme unless forced).
+
+        :raises RuntimeError: the session changed and no ``secret_key`` can sign it.
+        """
         # The page depends on the cookie: shared caches must not mix users.
         _add_vary_cookie(response)
         if not session.modified:

@@ -47,6 +47,14 @@ def view(template: str) -> t.Callable[[F], F]:
 
 
 def create_environment(app: Digwebs) -> jinja2.Environment:
+    """The jinja2 environment of ``app``: its ``views/`` folder, autoescaping on.
+
+    HTML and XML templates are autoescaped; templates are re-read when they
+    change only with ``templates_auto_reload`` (development). Every template
+    sees ``url_for``, ``static_url``, ``csrf_token``, ``get_flashed_messages``,
+    ``config``, ``request``, ``g``, ``ctx`` and ``current_app``, then the
+    app's own filters and globals.
+    """
     auto_reload = bool(app.config.get("templates_auto_reload"))
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(app.template_folder),

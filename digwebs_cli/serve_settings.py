@@ -152,6 +152,7 @@ class Settings:
 
     @property
     def url(self) -> str:
+        """The ``http://host:port`` address the server is reachable at."""
         return f"http://{self.address}"
 
     @property
@@ -160,6 +161,7 @@ class Settings:
         return max(2048, self.connections)
 
     def concurrency(self) -> str:
+        """How many requests the server serves at once, in words (for the start-up line)."""
         procs = f"{self.processes} process{'es' if self.processes != 1 else ''}"
         if self.workers == "sync":
             return f"{procs}, 1 request at a time each"
@@ -557,6 +559,7 @@ def reload_patterns(root: Path) -> list[str]:
 
 
 def print_config(settings: Settings) -> None:
+    """Print the effective settings, each with where it came from (``--print-config``)."""
     click.echo(
         "digwebs serve: effective settings (command line > DIGWEBS_SERVER__* > "
         f"config/{settings.env}.toml > config/default.toml > defaults)"

@@ -99,8 +99,11 @@ class _Head:
 
 
 class DigwebsThreadWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's gthread worker that reads request heads in its selector loop
-    and finishes (or answers 503) every accepted request at SIGTERM."""
+    """gunicorn's gthread worker, with request heads read off the thread pool.
+
+    Heads are read in the selector loop, so slow clients hold no thread;
+    at SIGTERM every accepted request is finished or answered 503.
+    """
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -124,6 +127,7 @@ class DigwebsThreadWorker(ThreadWorker):  # type: ignore[misc]
     # -- accepting -----------------------------------------------------------
 
     def accept(self, listener: t.Any) -> None:
+        """Accept a connection and start reading its head in the selector loop (no thread yet)."""
         if not self._own_path:
             return super().accept(listener)  # type: ignore[no-any-return]
         try:
@@ -147,6 +151,7 @@ class DigwebsThreadWorker(ThreadWorker):  # type: ignore[misc]
         self._on_head_bytes(conn, conn.sock)
 
     def on_client_socket_readable(self, conn: t.Any, client: t.Any) -> None:
+        """A kept-alive connection sent bytes: read its next head here, not in a thread."""
         if not self._own_path:
             return super().on_client_socket_readable(conn, client)  # type: ignore[no-any-return]
         # a kept-alive connection's next request: its head is read here too
@@ -222,6 +227,7 @@ class DigwebsThreadWorker(ThreadWorker):  # type: ignore[misc]
             pass
 
     def murder_pending(self) -> None:
+        """Drop heads past ``--header-timeout`` (408 once a request began) and end lingers."""
         super().murder_pending()
         now = time.monotonic()
         for conn, head in list(self._heads.items()):
@@ -247,6 +253,7 @@ class DigwebsThreadWorker(ThreadWorker):  # type: ignore[misc]
                 self._close(self._ready.popleft(), _STOPPING_503)
 
     def finish_request(self, conn: t.Any, fs: t.Any) -> None:
+        """A thread is free again: hand it the next connection with a whole head."""
         if self._own_path:
             self._busy -= 1
         super().finish_request(conn, fs)
@@ -254,6 +261,7 @@ class DigwebsThreadWorker(ThreadWorker):  # type: ignore[misc]
             self._dispatch()
 
     def enqueue_req(self, conn: t.Any) -> None:
+        """Queue a connection for a thread; gunicorn's own re-queues go through the FIFO too."""
         if self._own_path and getattr(conn, "digwebs_head", None) is None:
             # gunicorn's own re-queue (bytes read ahead into the next request):
             # still through the bounded queue
@@ -278,6 +286,7 @@ class DigwebsThreadWorker(ThreadWorker):  # type: ignore[misc]
     # -- stopping ------------------------------------------------------------
 
     def run(self) -> None:
+        """gthread's loop, then at SIGTERM: take the queued clients, finish or answer 503."""
         if not self._own_path:
             return super().run()  # type: ignore[no-any-return]
         self.poller.register(
