@@ -194,7 +194,7 @@ class Endpoint:
                             pairs = [*(json_https if secure else json_)]
                         return send_bytes(environ, start_response, line, pairs, True, body)
                     pairs, no_length = header_list(headers, content_type or default_type)
-                    # add_security, with the https question answered above.
+                    # As finish() adds them, with the https question answered above.
                     if len(pairs) > 1:  # the handler's own may replace some
                         _add_security(pairs, https if secure else plain, names)
                     else:  # only its Content-Type
@@ -449,22 +449,6 @@ class _StreamWithContext:
                 _cv_ctx.reset(token)
 
 
-def add_security(
-    environ: dict[str, t.Any], headers: list[tuple[str, str]], security: t.Any
-) -> None:
-    """Add the application's security headers to a WSGI list, but none it sets itself.
-
-    ``security`` is :func:`digwebs.security_headers.for_app`'s value; the
-    https-only ones are added for an https request.
-    """
-    extra = security[1] if environ.get("wsgi.url_scheme") == "https" else security[0]
-    # PERF: most responses carry only their Content-Type: nothing to compare.
-    if len(headers) == 1 and headers[0][0] == "Content-Type":
-        headers += extra
-    else:
-        _add_security(headers, extra, security[2])
-
-
 def send_bytes(
     environ: dict[str, t.Any],
     start_response: StartResponse,
@@ -510,7 +494,13 @@ def finish(
     except AttributeError:  # the first answer of this application
         security = _security_headers(ctx.app)
     line = resp._status or _STATUS_LINES.get(code) or status_line(code)
-    add_security(environ, headers, security)
+    # The security headers the response does not set itself (https-only ones
+    # for https). PERF: most responses carry only their Content-Type.
+    extra = security[1] if environ.get("wsgi.url_scheme") == "https" else security[0]
+    if len(headers) == 1 and headers[0][0] == "Content-Type":
+        headers += extra
+    else:
+        _add_security(headers, extra, security[2])
     has_body = _may_have_body(code)
     if has_body:
         if type(body) is not bytes and isinstance(body, str):
