@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import typing as t
+import warnings
 from pathlib import Path
 
 from . import error_pages, loading, results
@@ -33,6 +34,26 @@ __all__ = ["Digwebs", "RouteInfo", "MatchResult"]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 logger = logging.getLogger("digwebs")
+# The package whose modules hold the handlers; route names are relative to it.
+_CONTROLLERS = "controllers."
+
+
+def default_route_name(fn: t.Callable[..., t.Any]) -> str:
+    """The route name of a handler registered without one: ``module.function``.
+
+    The module is named relative to the project's ``controllers/`` package, so
+    ``controllers/home.py``'s ``index`` is ``home.index``; a handler elsewhere
+    keeps its full module name.
+    """
+    target = inspect.unwrap(fn)
+    module = target.__module__ or ""
+    if module.startswith(_CONTROLLERS):
+        module = module[len(_CONTROLLERS) :]
+    elif module == "controllers":
+        return str(target.__qualname__)
+    return f"{module}.{target.__qualname__}"
+
+
 # PERF: bound once; the WSGI entry uses them on every request.
 _new_object = object.__new__
 _set_ctx = _cv_ctx.set
@@ -122,9 +143,7 @@ class Digwebs:
     ) -> Route:
         """Register ``fn`` as the handler of ``path`` for ``methods``; return its route."""
         self._check_setup(f"add route {path!r}")
-        target = inspect.unwrap(fn)
-        default_name = f"{target.__module__}.{target.__qualname__}"
-        route = Route(path, fn, methods, name or default_name, self.router.converters)
+        route = Route(path, fn, methods, name or default_route_name(fn), self.router.converters)
         self.router.add(route)
         self._routes.append((route, fn))
         return route
@@ -329,6 +348,8 @@ class Digwebs:
                 external = True
             elif not external:
                 raise ValueError("url_for: '_scheme' needs '_external=True' (the URL is absolute).")
+        if name.startswith(_CONTROLLERS):
+            name = self._renamed_route(name)
         try:
             url = self.router.build(name, values)
         except BuildError:
@@ -349,6 +370,29 @@ class Digwebs:
         elif external:
             url = self._server_url(name, scheme) + url
         return f"{url}#{anchor}" if anchor else url
+
+    def _renamed_route(self, name: str) -> str:
+        """``home.index`` for ``controllers.home.index``, the name it had before, with a warning.
+
+        Until issue 10 a handler's default route name began with its
+        package, ``controllers.``; a project may still build URLs that way.
+        """
+        try:
+            self.router.find(name)
+        except BuildError:
+            short = name[len(_CONTROLLERS) :]
+            try:
+                self.router.find(short)
+            except BuildError:
+                return name
+            warnings.warn(
+                f"url_for({name!r}): route names no longer start with 'controllers.'; "
+                f"use {short!r}",
+                DeprecationWarning,
+                stacklevel=3,
+            )
+            return short
+        return name
 
     def _server_url(self, name: str, scheme: str | None) -> str:
         """``scheme://server_name`` for an absolute URL built outside a request."""

@@ -12,6 +12,7 @@ import pytest
 
 import digwebs
 from digwebs import Digwebs, RouteInfo, request
+from digwebs.routing import BuildError
 
 
 @pytest.fixture
@@ -196,8 +197,31 @@ def test_load_route_table(project):
     assert (hi.name, hi.handler_name, hi.renders) == ("hi", "controllers.home.hello", "other")
     assert hi.file.endswith(os.path.join("controllers", "home.py")) and hi.line > 1
     users = table[("/admin/users", ("GET",))]
-    assert users.renders == "json" and users.name == "controllers.admin.users.users"
+    # route names are relative to controllers/; the handler keeps its full name
+    assert users.renders == "json" and users.name == "admin.users.users"
+    assert users.handler_name == "controllers.admin.users.users"
     assert [m.name for m in users.middleware] == ["middlewares.tag.tag"]
+
+
+def test_route_names_before_issue_10_still_build_with_a_warning(project):
+    app = Digwebs(project(CONTROLLERS), debug=False).load()
+    with app.test_request_context("/"):
+        assert app.url_for("admin.users.users") == "/admin/users"
+        with pytest.warns(DeprecationWarning, match="use 'admin.users.users'"):
+            assert app.url_for("controllers.admin.users.users") == "/admin/users"
+        with pytest.raises(BuildError):
+            app.url_for("controllers.nothing.here")
+
+
+def test_a_handler_outside_controllers_keeps_its_module_in_the_name():
+    app = Digwebs(root_path="/nonexistent-root")
+
+    @app.get("/x")
+    def handler() -> str:
+        return "x"
+
+    name = app.routes()[0].name
+    assert name.startswith(f"{__name__}.test_") and name.endswith(".<locals>.handler")
 
 
 def test_load_is_idempotent(project):

@@ -40,7 +40,7 @@ def test_default_action_is_index(invoke, project):
     assert result.exit_code == 0, result.output
     assert "created  controllers/posts.py" in result.output
     assert _decorators((project / "controllers/posts.py").read_text()) == {
-        "index": ["view('posts/index.html')", "get('/posts', name='posts.index')"],
+        "index": ["view('posts/index.html')", "get('/posts')"],
     }
     assert (project / "views/posts/index.html").is_file()
     assert "def test_index(client):" in (project / "tests/test_posts.py").read_text()
@@ -50,22 +50,22 @@ def test_conventional_routes(invoke, project):
     assert _generate(invoke, project, "blog_posts", *ALL_ACTIONS, "archive").exit_code == 0
     routes = _decorators((project / "controllers/blog_posts.py").read_text())
     assert routes == {
-        "index": ["view('blog_posts/index.html')", "get('/blog-posts', name='blog_posts.index')"],
+        "index": ["view('blog_posts/index.html')", "get('/blog-posts')"],
         "show": [
             "view('blog_posts/show.html')",
-            "get('/blog-posts/<int:item_id>', name='blog_posts.show')",
+            "get('/blog-posts/<int:item_id>')",
         ],
-        "new": ["view('blog_posts/new.html')", "get('/blog-posts/new', name='blog_posts.new')"],
-        "create": ["post('/blog-posts', name='blog_posts.create')"],
+        "new": ["view('blog_posts/new.html')", "get('/blog-posts/new')"],
+        "create": ["post('/blog-posts')"],
         "edit": [
             "view('blog_posts/edit.html')",
-            "get('/blog-posts/<int:item_id>/edit', name='blog_posts.edit')",
+            "get('/blog-posts/<int:item_id>/edit')",
         ],
-        "update": ["post('/blog-posts/<int:item_id>', name='blog_posts.update')"],
-        "destroy": ["post('/blog-posts/<int:item_id>/delete', name='blog_posts.destroy')"],
+        "update": ["post('/blog-posts/<int:item_id>')"],
+        "destroy": ["post('/blog-posts/<int:item_id>/delete')"],
         "archive": [
             "view('blog_posts/archive.html')",
-            "get('/blog-posts/archive', name='blog_posts.archive')",
+            "get('/blog-posts/archive')",
         ],
     }
     views = sorted(p.name for p in (project / "views/blog_posts").iterdir())
@@ -219,8 +219,8 @@ def test_help_and_routes_agree_for_every_action(invoke, project):
     assert "destroy or delete (POST /NAME/<id>/delete)" in help_text
     assert _generate(invoke, project, "comments", "delete", "archive").exit_code == 0
     routes = _decorators((project / "controllers/comments.py").read_text())
-    assert routes["delete"] == ["post('/comments/<int:item_id>/delete', name='comments.delete')"]
-    assert routes["archive"][-1] == "get('/comments/archive', name='comments.archive')"
+    assert routes["delete"] == ["post('/comments/<int:item_id>/delete')"]
+    assert routes["archive"][-1] == "get('/comments/archive')"
 
 
 @pytest.mark.parametrize("action", sorted(CONVENTIONS))

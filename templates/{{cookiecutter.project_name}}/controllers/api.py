@@ -10,7 +10,7 @@ ITEMS = {
 
 
 @api
-@get("/api/status", name="api.status")
+@get("/api/status")
 def status():
     return {"status": "ok"}
 

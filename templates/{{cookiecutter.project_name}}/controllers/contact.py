@@ -4,13 +4,13 @@ from digwebs import flash, get, post, redirect, request, url_for, view
 
 
 @view("contact.html")
-@get("/contact", name="contact.form")
+@get("/contact")
 def form():
     return {"errors": {}, "values": {}}
 
 
 @view("contact.html")
-@post("/contact", name="contact.submit")
+@post("/contact")
 def submit():
     values = {
         "name": request.form.get("name", "").strip(),

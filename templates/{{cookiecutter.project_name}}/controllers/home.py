@@ -4,7 +4,7 @@ from digwebs import get, view
 
 
 @view("index.html")
-@get("/", name="home.index")
+@get("/")
 def index():
     # The returned dict is the template's context (views/index.html).
     return {
