@@ -23,7 +23,7 @@ from urllib.parse import unquote_plus, unquote_to_bytes
 # Shared scenario data
 # --------------------------------------------------------------------------
 
-BODY_10K = (b"0123456789abcdef" * 640)  # 10 KiB
+BODY_10K = b"0123456789abcdef" * 640  # 10 KiB
 assert len(BODY_10K) == 10240
 
 HELLO_ACCOUNT = "12345"
@@ -122,8 +122,10 @@ def route_hits(n: int) -> dict[str, tuple[str, bytes]]:
     last = n - 1  # KIND_ISSUES
     static = n - 2  # KIND_STATIC2
     return {
-        "last": (f"/repos/octocat/hello-world/issues/42/k{last}",
-                 f"octocat/hello-world#42 k{last}".encode()),
+        "last": (
+            f"/repos/octocat/hello-world/issues/42/k{last}",
+            f"octocat/hello-world#42 k{last}".encode(),
+        ),
         "static": (f"/orgs/static/k{static}/members", f"static k{static}".encode()),
     }
 
@@ -149,7 +151,7 @@ class Skip(Exception):
 # are UTF-8, bytes of escapes that are not UTF-8 stay %XX, invalid escapes
 # stay as they are, and a repeated key gives its first value.
 def _requote(exc):
-    bad = exc.object[exc.start:exc.end]
+    bad = exc.object[exc.start : exc.end]
     return "".join(f"%{b:02X}" for b in bad), exc.end
 
 
@@ -177,7 +179,7 @@ def query_get(qs: str, name: str, default: str) -> str:
                 return ""
             if qs[end] == "=":
                 stop = qs.find("&", end)
-                return qs[end + 1:] if stop < 0 else qs[end + 1:stop]
+                return qs[end + 1 :] if stop < 0 else qs[end + 1 : stop]
         i = qs.find("&", i) + 1
         if i == 0:
             return default
@@ -195,8 +197,11 @@ def form_value(value: bytes) -> str:
     if value.find(b"%") < 0:
         return value.replace(b"+", b" ").decode("utf-8")
     raw = binascii.a2b_qp(value.translate(_TO_QP))
-    if (len(raw) == len(value) - 2 * value.count(b"%")
-            and raw.count(b"\x00") == value.count(b"=") and raw.count(b"\x01") == 0):
+    if (
+        len(raw) == len(value) - 2 * value.count(b"%")
+        and raw.count(b"\x00") == value.count(b"=")
+        and raw.count(b"\x01") == 0
+    ):
         return raw.replace(b"\x00", b"=").decode("utf-8", "bench.requote")
     return unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8", "bench.requote")
 
@@ -240,6 +245,7 @@ def _jinja_env(views: str):
 # raw: hand-written WSGI, the floor
 # --------------------------------------------------------------------------
 
+
 class RawApps:
     name = "raw"
 
@@ -259,12 +265,15 @@ class RawApps:
                         start_response("400 Bad Request", [("Content-Type", "text/plain")])
                         return [b"no user agent"]
                     limit = query_get(environ.get("QUERY_STRING", ""), "limit", "10")
-                    start_response("200 OK", [
-                        ("Content-Type", "text/plain; charset=utf-8"),
-                        ("Content-Length", clen),
-                        ("X-Account", account_id),
-                        ("X-Limit", limit),
-                    ])
+                    start_response(
+                        "200 OK",
+                        [
+                            ("Content-Type", "text/plain; charset=utf-8"),
+                            ("Content-Length", clen),
+                            ("X-Account", account_id),
+                            ("X-Limit", limit),
+                        ],
+                    )
                     return [body]
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"Not Found"]
@@ -284,8 +293,10 @@ class RawApps:
                 issues[f"k{i}"] = i
 
         def text(body, start_response):
-            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"),
-                                      ("Content-Length", str(len(body)))])
+            start_response(
+                "200 OK",
+                [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],
+            )
             return [body]
 
         def app(environ, start_response):
@@ -300,16 +311,24 @@ class RawApps:
                 nparts = len(parts)
                 if nparts == 7 and parts[1] == "repos" and parts[4] == "issues":
                     i = issues.get(parts[6])
-                    if i is not None and parts[2] and parts[3] and parts[5].isascii() \
-                            and parts[5].isdigit():
-                        return text(_issues_text(parts[2], parts[3], int(parts[5]), i).encode(),
-                                    start_response)
+                    if (
+                        i is not None
+                        and parts[2]
+                        and parts[3]
+                        and parts[5].isascii()
+                        and parts[5].isdigit()
+                    ):
+                        return text(
+                            _issues_text(parts[2], parts[3], int(parts[5]), i).encode(),
+                            start_response,
+                        )
                 elif nparts == 5 and parts[1] == "users" and parts[4] == "repos":
                     i = users.get(parts[3])
                     if i is not None and parts[2]:
                         return text(_users_text(parts[2], i).encode(), start_response)
-            start_response("404 Not Found", [("Content-Type", "text/plain"),
-                                             ("Content-Length", "9")])
+            start_response(
+                "404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")]
+            )
             return [b"Not Found"]
 
         return app
@@ -324,8 +343,10 @@ class RawApps:
                 tail = path[11:]
                 if tail.isascii() and tail.isdigit():
                     body = dumps(json_item(int(tail))).encode()
-                    start_response("200 OK", [("Content-Type", "application/json"),
-                                              ("Content-Length", str(len(body)))])
+                    start_response(
+                        "200 OK",
+                        [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
+                    )
                     return [body]
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"Not Found"]
@@ -338,8 +359,13 @@ class RawApps:
         def app(environ, start_response):
             if environ["PATH_INFO"] == "/page":
                 body = tpl.render(title=TEMPLATE_TITLE, items=TEMPLATE_ITEMS).encode()
-                start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"),
-                                          ("Content-Length", str(len(body)))])
+                start_response(
+                    "200 OK",
+                    [
+                        ("Content-Type", "text/html; charset=utf-8"),
+                        ("Content-Length", str(len(body))),
+                    ],
+                )
                 return [body]
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"Not Found"]
@@ -375,8 +401,13 @@ class RawApps:
                         start_response("400 Bad Request", [("Content-Type", "text/plain")])
                         return [b"Bad Request"]
                     body = f"a={form['a']};b={form['b']}".encode()
-                    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"),
-                                              ("Content-Length", str(len(body)))])
+                    start_response(
+                        "200 OK",
+                        [
+                            ("Content-Type", "text/plain; charset=utf-8"),
+                            ("Content-Length", str(len(body))),
+                        ],
+                    )
                     return [body]
             start_response("404 Not Found", [("Content-Type", "text/plain")])
             return [b"Not Found"]
@@ -433,6 +464,7 @@ class _FrameworkApps:
 # --------------------------------------------------------------------------
 # falcon
 # --------------------------------------------------------------------------
+
 
 class FalconApps(_FrameworkApps):
     name = "falcon"
@@ -497,8 +529,12 @@ class FalconApps(_FrameworkApps):
                 resp.text = _issues_text(owner, repo, number, self.i)
 
         for i, kind, rule in route_table(n, "falcon"):
-            res = {KIND_STATIC0: Static, KIND_STATIC2: Static,
-                   KIND_USERS: Users, KIND_ISSUES: Issues}[kind](i)
+            res = {
+                KIND_STATIC0: Static,
+                KIND_STATIC2: Static,
+                KIND_USERS: Users,
+                KIND_ISSUES: Issues,
+            }[kind](i)
             app.add_route(rule, res)
 
     def template(self, views):
@@ -532,6 +568,7 @@ class FalconApps(_FrameworkApps):
 # --------------------------------------------------------------------------
 # bottle
 # --------------------------------------------------------------------------
+
 
 class BottleApps(_FrameworkApps):
     name = "bottle"
@@ -576,16 +613,20 @@ class BottleApps(_FrameworkApps):
                 def static():
                     response.content_type = "text/plain; charset=utf-8"
                     return data
+
                 return static
             if kind == KIND_USERS:
+
                 def users(user):
                     response.content_type = "text/plain; charset=utf-8"
                     return _users_text(user, i)
+
                 return users
 
             def issues(owner, repo, number):
                 response.content_type = "text/plain; charset=utf-8"
                 return _issues_text(owner, repo, number, i)
+
             return issues
 
         for i, kind, rule in route_table(n, "bottle"):
@@ -598,9 +639,13 @@ class BottleApps(_FrameworkApps):
         settings = {"autoescape": True}
 
         def page():
-            return bottle.jinja2_template(TEMPLATE_NAME, template_lookup=lookup,
-                                          template_settings=settings,
-                                          title=TEMPLATE_TITLE, items=TEMPLATE_ITEMS)
+            return bottle.jinja2_template(
+                TEMPLATE_NAME,
+                template_lookup=lookup,
+                template_settings=settings,
+                title=TEMPLATE_TITLE,
+                items=TEMPLATE_ITEMS,
+            )
 
         app = self._app()
         app.route("/page", "GET", page)
@@ -625,6 +670,7 @@ class BottleApps(_FrameworkApps):
 # flask
 # --------------------------------------------------------------------------
 
+
 def _tuple_route_handler(i, kind):
     """Handler for route i of route_table, returning (body, status, headers).
 
@@ -636,14 +682,18 @@ def _tuple_route_handler(i, kind):
 
         def static():
             return data, 200, text
+
         return static
     if kind == KIND_USERS:
+
         def users(user):
             return _users_text(user, i), 200, text
+
         return users
 
     def issues(owner, repo, number):
         return _issues_text(owner, repo, number, i), 200, text
+
     return issues
 
 
@@ -671,8 +721,15 @@ class FlaskApps(_FrameworkApps):
             if not ua:
                 abort(400)
             limit = request.args.get("limit", "10")
-            return body, 200, {"Content-Type": "text/plain; charset=utf-8",
-                               "X-Account": account_id, "X-Limit": limit}
+            return (
+                body,
+                200,
+                {
+                    "Content-Type": "text/plain; charset=utf-8",
+                    "X-Account": account_id,
+                    "X-Limit": limit,
+                },
+            )
 
     def _add_json(self, app):
         @app.get("/api/items/<int:item_id>")
@@ -713,6 +770,7 @@ class FlaskApps(_FrameworkApps):
 # digwebs (see docs/CONTRACT.md)
 # --------------------------------------------------------------------------
 
+
 class DigwebsApps(_FrameworkApps):
     name = "digwebs"
 
@@ -733,8 +791,9 @@ class DigwebsApps(_FrameworkApps):
 
         # As deployed: production (debug off, templates compiled once, no per-request
         # stat of errors/404.html), like the other frameworks' defaults.
-        return Digwebs(root_path=self.root_path, env="production",
-                       secret_key=secrets.token_urlsafe(32))
+        return Digwebs(
+            root_path=self.root_path, env="production", secret_key=secrets.token_urlsafe(32)
+        )
 
     @staticmethod
     def _named(fn, name):
@@ -754,8 +813,15 @@ class DigwebsApps(_FrameworkApps):
             if not ua:
                 abort(400)
             limit = request.query.get("limit", "10")
-            return body, 200, {"Content-Type": "text/plain; charset=utf-8",
-                               "X-Account": account_id, "X-Limit": limit}
+            return (
+                body,
+                200,
+                {
+                    "Content-Type": "text/plain; charset=utf-8",
+                    "X-Account": account_id,
+                    "X-Limit": limit,
+                },
+            )
 
     def _add_json(self, app):
         @app.get("/api/items/<int:item_id>")

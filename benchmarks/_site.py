@@ -65,9 +65,20 @@ def project() -> Path:
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)
     env["HOME"] = str(base)
     proc = subprocess.run(
-        [sys.executable, "-m", "digwebs_cli", "new", "site", "--no-input", "--output-dir",
-         str(base)],
-        env=env, capture_output=True, text=True, timeout=120,
+        [
+            sys.executable,
+            "-m",
+            "digwebs_cli",
+            "new",
+            "site",
+            "--no-input",
+            "--output-dir",
+            str(base),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if proc.returncode != 0:
         raise RuntimeError(f"digwebs new failed: {(proc.stdout + proc.stderr)[-500:]}")
@@ -120,9 +131,15 @@ def security_headers() -> list[tuple[str, str]]:
     if "headers" not in _PROJECT:
         app = digwebs_app()
         status, headers, _body = _call(app, _page_environ(app))
-        names = {"x-content-type-options", "referrer-policy", "x-frame-options",
-                 "strict-transport-security", "content-security-policy",
-                 "cross-origin-opener-policy", "permissions-policy"}
+        names = {
+            "x-content-type-options",
+            "referrer-policy",
+            "x-frame-options",
+            "strict-transport-security",
+            "content-security-policy",
+            "cross-origin-opener-policy",
+            "permissions-policy",
+        }
         _PROJECT["headers"] = [(k, v) for k, v in headers if k.lower() in names]
     return t.cast(list[tuple[str, str]], _PROJECT["headers"])
 
@@ -132,8 +149,9 @@ def _call(app: t.Any, environ: dict[str, t.Any]) -> tuple[str, list[tuple[str, s
 
     got: dict[str, t.Any] = {}
 
-    def start_response(status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
-                       ) -> t.Any:
+    def start_response(
+        status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+    ) -> t.Any:
         got["status"], got["headers"] = status, headers
         return None
 
@@ -154,18 +172,33 @@ def _page_environ(app: t.Any) -> dict[str, t.Any]:
 
     name, value = digwebs_cookie(app)
     return {
-        "REQUEST_METHOD": "GET", "SCRIPT_NAME": "", "PATH_INFO": "/", "QUERY_STRING": "",
-        "SERVER_NAME": HOST, "SERVER_PORT": "8000", "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": HOST, "HTTP_HOST": f"{HOST}:8000", "HTTP_COOKIE": f"{name}={value}",
-        "wsgi.url_scheme": "http", "wsgi.errors": _sys.stderr, "wsgi.version": (1, 0),
-        "wsgi.multithread": False, "wsgi.multiprocess": False, "wsgi.run_once": False,
+        "REQUEST_METHOD": "GET",
+        "SCRIPT_NAME": "",
+        "PATH_INFO": "/",
+        "QUERY_STRING": "",
+        "SERVER_NAME": HOST,
+        "SERVER_PORT": "8000",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": HOST,
+        "HTTP_HOST": f"{HOST}:8000",
+        "HTTP_COOKIE": f"{name}={value}",
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": _sys.stderr,
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
     }
 
 
 # -- what every contender renders --------------------------------------------------
 
-ENDPOINTS = {"home.index": "/", "contact.form": "/contact", "api.status": "/api/status",
-             "api.items": "/api/items"}
+ENDPOINTS = {
+    "home.index": "/",
+    "contact.form": "/contact",
+    "api.status": "/api/status",
+    "api.items": "/api/items",
+}
 STATIC = ("favicon.ico", "css/site.css", "images/logo.svg", "js/site.js")
 
 
@@ -174,8 +207,7 @@ def static_urls() -> dict[str, str]:
     from digwebs import static as dstatic
 
     app = digwebs_app()
-    with app.test_request_context("/") if hasattr(app, "test_request_context") else \
-            _null():
+    with app.test_request_context("/") if hasattr(app, "test_request_context") else _null():
         try:
             return {p: dstatic.static_url(p) for p in STATIC}
         except Exception:  # no request context API: hash the files ourselves
@@ -196,7 +228,8 @@ def index_context() -> dict[str, t.Any]:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location(
-        "bench_site_home", project() / "controllers" / "home.py")
+        "bench_site_home", project() / "controllers" / "home.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -217,22 +250,28 @@ def raw_app() -> t.Callable[..., t.Any]:
     and headers computed at start-up; the request's path picks the page."""
     import jinja2
 
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(project() / "views")),
-                             autoescape=True)
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(project() / "views")), autoescape=True
+    )
     urls = static_urls()
 
     class _Request:
         path = "/"
 
     env.globals.update(
-        url_for=ENDPOINTS.__getitem__, static_url=urls.__getitem__,
-        config={"site_title": site_title()}, request=_Request(),
+        url_for=ENDPOINTS.__getitem__,
+        static_url=urls.__getitem__,
+        config={"site_title": site_title()},
+        request=_Request(),
         get_flashed_messages=lambda: [],
     )
     template = env.get_template("index.html")
     context = index_context()
-    headers = [("Content-Type", "text/html; charset=utf-8"), *security_headers(),
-               ("Vary", "Cookie")]
+    headers = [
+        ("Content-Type", "text/html; charset=utf-8"),
+        *security_headers(),
+        ("Vary", "Cookie"),
+    ]
 
     def app(environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> list[bytes]:
         if environ["PATH_INFO"] != "/":
@@ -250,15 +289,20 @@ def flask_app() -> t.Any:
     """The same page from Flask, written as a Flask user would."""
     from flask import Blueprint, Flask, render_template
 
-    app = Flask("bench_site", template_folder=str(project() / "views"),
-                static_folder=str(project() / "static"))
-    app.config.update(SECRET_KEY=SECRET, SESSION_COOKIE_NAME=FLASK_COOKIE,
-                      site_title=site_title())
+    app = Flask(
+        "bench_site",
+        template_folder=str(project() / "views"),
+        static_folder=str(project() / "static"),
+    )
+    app.config.update(SECRET_KEY=SECRET, SESSION_COOKIE_NAME=FLASK_COOKIE, site_title=site_title())
     urls = static_urls()
     app.jinja_env.globals["static_url"] = urls.__getitem__
     context = index_context()
-    home, contact, api = Blueprint("home", "home"), Blueprint("contact", "contact"), \
-        Blueprint("api", "api")
+    home, contact, api = (
+        Blueprint("home", "home"),
+        Blueprint("contact", "contact"),
+        Blueprint("api", "api"),
+    )
 
     @home.get("/")
     def index() -> str:

@@ -33,10 +33,10 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -58,8 +58,9 @@ FRAMEWORKS = ("falcon", "bottle", "flask")  # the anchors
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) digwebs-bench/1.0"
 
 
-def make_environ(method: str, path: str, query: str = "", body: bytes = b"",
-                 content_type: str | None = None) -> dict:
+def make_environ(
+    method: str, path: str, query: str = "", body: bytes = b"", content_type: str | None = None
+) -> dict:
     """A WSGI environ as gunicorn would build it for a small browser-ish request."""
     env = {
         "REQUEST_METHOD": method,
@@ -124,10 +125,13 @@ def verify_hello(status, headers, body):
     _expect(len(body) == 10240 and body == _apps.BODY_10K, f"body of {len(body)} bytes")
     ctype = _header(headers, "Content-Type") or ""
     _expect(ctype.startswith("text/plain"), f"Content-Type {ctype!r}")
-    _expect(_header(headers, "X-Account") == _apps.HELLO_ACCOUNT,
-            f"X-Account {_header(headers, 'X-Account')!r}")
-    _expect(_header(headers, "X-Limit") == _apps.HELLO_LIMIT,
-            f"X-Limit {_header(headers, 'X-Limit')!r}")
+    _expect(
+        _header(headers, "X-Account") == _apps.HELLO_ACCOUNT,
+        f"X-Account {_header(headers, 'X-Account')!r}",
+    )
+    _expect(
+        _header(headers, "X-Limit") == _apps.HELLO_LIMIT, f"X-Limit {_header(headers, 'X-Limit')!r}"
+    )
 
 
 def verify_text(expected: bytes):
@@ -136,6 +140,7 @@ def verify_text(expected: bytes):
         _expect(body == expected, f"body {body[:120]!r}, expected {expected!r}")
         ctype = _header(headers, "Content-Type") or ""
         _expect(ctype.startswith("text/plain"), f"Content-Type {ctype!r}")
+
     return verify
 
 
@@ -175,10 +180,14 @@ def verify_site(status, headers, body):
     ctype = _header(headers, "Content-Type") or ""
     _expect(ctype.startswith("text/html"), f"Content-Type {ctype!r}")
     expected = _site.expected_body()
-    differ = next((i for i, (a, b) in enumerate(zip(body, expected, strict=False)) if a != b),
-                  min(len(body), len(expected)))
-    _expect(body == expected, f"body of {len(body)} bytes differs from the raw page's "
-                              f"{len(expected)} from byte {differ}")
+    differ = next(
+        (i for i, (a, b) in enumerate(zip(body, expected, strict=False)) if a != b),
+        min(len(body), len(expected)),
+    )
+    _expect(
+        body == expected,
+        f"body of {len(body)} bytes differs from the raw page's {len(expected)} from byte {differ}",
+    )
 
 
 def site_environ() -> dict:
@@ -199,15 +208,17 @@ def site_environ() -> dict:
 # Scenarios
 # ---------------------------------------------------------------------------
 
+
 @dataclass
 class Case:
     """One timed request: one row of the table."""
-    row: str                       # row label, e.g. "routes1000 last"
+
+    row: str  # row label, e.g. "routes1000 last"
     environ: dict
     body: bytes
     verify: Callable
-    target: float | None = None     # digwebs ratio target (None: informational row)
-    anchors: tuple | None = None    # issue's (falcon, bottle, flask) ratios, for reference
+    target: float | None = None  # digwebs ratio target (None: informational row)
+    anchors: tuple | None = None  # issue's (falcon, bottle, flask) ratios, for reference
     # Untimed requests on which raw and digwebs must give the same answer (the
     # row's own request always is one): they keep the raw app's shortcuts honest.
     variants: list[tuple[dict, bytes]] = field(default_factory=list)
@@ -220,7 +231,7 @@ class Case:
 @dataclass
 class Scenario:
     name: str
-    build: Callable                 # (apps_object, ctx) -> wsgi app
+    build: Callable  # (apps_object, ctx) -> wsgi app
     cases: list[Case] = field(default_factory=list)
 
 
@@ -228,62 +239,169 @@ def make_scenarios() -> dict[str, Scenario]:
     sc: dict[str, Scenario] = {}
 
     hello_path = f"/hello/{_apps.HELLO_ACCOUNT}/test"
-    sc["hello"] = Scenario("hello", lambda a, c: a.hello(), [Case(
-        "hello", make_environ("GET", hello_path, f"limit={_apps.HELLO_LIMIT}"),
-        b"", verify_hello, 3.5, (4.6, 17, 65),
-        [(make_environ("GET", hello_path, q), b"") for q in (
-            "", "limit=5&limit=6", "x=1&limit=2", "limit", "limits=3&limit=4", "%6Cimit=7",
-            "limit=%35+", "a+b=1&limit=8", "limit=%zz")])])
+    sc["hello"] = Scenario(
+        "hello",
+        lambda a, c: a.hello(),
+        [
+            Case(
+                "hello",
+                make_environ("GET", hello_path, f"limit={_apps.HELLO_LIMIT}"),
+                b"",
+                verify_hello,
+                3.5,
+                (4.6, 17, 65),
+                [
+                    (make_environ("GET", hello_path, q), b"")
+                    for q in (
+                        "",
+                        "limit=5&limit=6",
+                        "x=1&limit=2",
+                        "limit",
+                        "limits=3&limit=4",
+                        "%6Cimit=7",
+                        "limit=%35+",
+                        "a+b=1&limit=8",
+                        "limit=%zz",
+                    )
+                ],
+            )
+        ],
+    )
 
     for n in (100, 1000):
         hits = _apps.route_hits(n)
         last_path, last_body = hits["last"]
         static_path, static_body = hits["static"]
         big = n == 1000
-        sc[f"routes{n}"] = Scenario(f"routes{n}", (lambda n: lambda a, c: a.routes(n))(n), [
-            Case(f"routes{n} last", make_environ("GET", last_path), b"",
-                 verify_text(last_body), 2.0 if big else None, (2.5, 28, 27) if big else None,
-                 [(make_environ("GET", wsgi_str(last_path.replace(a, b))), b"")
-                  for a, b in (("/42/", "/\u00b2/"), ("/42/", "/4\u0663/"), ("/42/", "/-1/"),
-                               ("/42/", "/007/"), ("/42/", "//"), ("octocat", "\u00e9t\u00e9"))]),
-            Case(f"routes{n} static", make_environ("GET", static_path), b"",
-                 verify_text(static_body), 4.0 if big else None, (6.0, 11, 58) if big else None),
-        ])
+        sc[f"routes{n}"] = Scenario(
+            f"routes{n}",
+            (lambda size: lambda a, c: a.routes(size))(n),
+            [
+                Case(
+                    f"routes{n} last",
+                    make_environ("GET", last_path),
+                    b"",
+                    verify_text(last_body),
+                    2.0 if big else None,
+                    (2.5, 28, 27) if big else None,
+                    [
+                        (make_environ("GET", wsgi_str(last_path.replace(a, b))), b"")
+                        for a, b in (
+                            ("/42/", "/\u00b2/"),
+                            ("/42/", "/4\u0663/"),
+                            ("/42/", "/-1/"),
+                            ("/42/", "/007/"),
+                            ("/42/", "//"),
+                            ("octocat", "\u00e9t\u00e9"),
+                        )
+                    ],
+                ),
+                Case(
+                    f"routes{n} static",
+                    make_environ("GET", static_path),
+                    b"",
+                    verify_text(static_body),
+                    4.0 if big else None,
+                    (6.0, 11, 58) if big else None,
+                ),
+            ],
+        )
 
-    sc["json"] = Scenario("json", lambda a, c: a.json(), [Case(
-        "json", make_environ("GET", f"/api/items/{_apps.JSON_ITEM_ID}"), b"",
-        verify_json, 2.0, (2.3, 3.5, 15),
-        [(make_environ("GET", wsgi_str(f"/api/items/{v}")), b"")
-         for v in ("\u00b2", "7", "x", "")])])
+    sc["json"] = Scenario(
+        "json",
+        lambda a, c: a.json(),
+        [
+            Case(
+                "json",
+                make_environ("GET", f"/api/items/{_apps.JSON_ITEM_ID}"),
+                b"",
+                verify_json,
+                2.0,
+                (2.3, 3.5, 15),
+                [
+                    (make_environ("GET", wsgi_str(f"/api/items/{v}")), b"")
+                    for v in ("\u00b2", "7", "x", "")
+                ],
+            )
+        ],
+    )
 
-    sc["template"] = Scenario("template", lambda a, c: a.template(c["views"]), [Case(
-        "template", make_environ("GET", "/page"), b"", verify_template, 1.05, (1.02, 1.07, 1.49))])
+    sc["template"] = Scenario(
+        "template",
+        lambda a, c: a.template(c["views"]),
+        [
+            Case(
+                "template",
+                make_environ("GET", "/page"),
+                b"",
+                verify_template,
+                1.05,
+                (1.02, 1.07, 1.49),
+            )
+        ],
+    )
 
-    sc["notfound"] = Scenario("notfound", lambda a, c: a.notfound(), [Case(
-        "notfound", make_environ("GET", "/does/not/exist"), b"", verify_notfound, 8.0,
-        (15, 42, 124))])
+    sc["notfound"] = Scenario(
+        "notfound",
+        lambda a, c: a.notfound(),
+        [
+            Case(
+                "notfound",
+                make_environ("GET", "/does/not/exist"),
+                b"",
+                verify_notfound,
+                8.0,
+                (15, 42, 124),
+            )
+        ],
+    )
 
     # issue 12: protections cost at most 10% (digwebs <= 1.10 x digwebs-off) and
     # digwebs stays ahead of Flask; both checked in the report
-    sc["site"] = Scenario("site", lambda a, c: a.site(), [Case(
-        "site", site_environ(), b"", verify_site, None, None)])
+    sc["site"] = Scenario(
+        "site", lambda a, c: a.site(), [Case("site", site_environ(), b"", verify_site, None, None)]
+    )
 
     form_ct = "application/x-www-form-urlencoded"
-    form_variants = [b"a=1&a=2&b=3&b=4", b"%61=1&b=2&a=3", b"b=x&&a=y", b"a&b=1",
-                     b"a=%zz&b=%FF+%C3%A9", b"a=%2B+%25&b=x%3D%26%0A", b"a=k=v&b==",
-                     b"a=%&b=%%41", b"a=\xc3\xa9&b=1", b"a=\xff&b=1", b"a+b=1&a=2&b=3"]
-    sc["form_post"] = Scenario("form_post", lambda a, c: a.form_post(), [Case(
-        "form_post", make_environ("POST", "/form", body=_apps.FORM_BODY, content_type=form_ct),
-        _apps.FORM_BODY, verify_text(_apps.FORM_EXPECTED), 2.0, (1.4, 6.8, 21),
-        falcon_target=1.0,  # issue 11: at or below falcon
-        variants=[(make_environ("POST", "/form", body=b, content_type=form_ct), b)
-                  for b in form_variants])])
+    form_variants = [
+        b"a=1&a=2&b=3&b=4",
+        b"%61=1&b=2&a=3",
+        b"b=x&&a=y",
+        b"a&b=1",
+        b"a=%zz&b=%FF+%C3%A9",
+        b"a=%2B+%25&b=x%3D%26%0A",
+        b"a=k=v&b==",
+        b"a=%&b=%%41",
+        b"a=\xc3\xa9&b=1",
+        b"a=\xff&b=1",
+        b"a+b=1&a=2&b=3",
+    ]
+    sc["form_post"] = Scenario(
+        "form_post",
+        lambda a, c: a.form_post(),
+        [
+            Case(
+                "form_post",
+                make_environ("POST", "/form", body=_apps.FORM_BODY, content_type=form_ct),
+                _apps.FORM_BODY,
+                verify_text(_apps.FORM_EXPECTED),
+                2.0,
+                (1.4, 6.8, 21),
+                falcon_target=1.0,  # issue 11: at or below falcon
+                variants=[
+                    (make_environ("POST", "/form", body=b, content_type=form_ct), b)
+                    for b in form_variants
+                ],
+            )
+        ],
+    )
     return sc
 
 
 # ---------------------------------------------------------------------------
 # Driving an app
 # ---------------------------------------------------------------------------
+
 
 def call_once(app, base_env: dict, body: bytes):
     """One request, for verification: (status, headers, body bytes)."""
@@ -333,8 +451,9 @@ def compare_with_raw(raw_app, dig_app, case: Case) -> None:
         ours, theirs = _answer(raw_app, environ, body), _answer(dig_app, environ, body)
         if ours != theirs:
             what = environ.get("QUERY_STRING") or body or environ["PATH_INFO"]
-            raise VerifyError(f"on {what!r}: raw answers {repr(ours)[:200]}, "
-                              f"digwebs {repr(theirs)[:200]}")
+            raise VerifyError(
+                f"on {what!r}: raw answers {repr(ours)[:200]}, digwebs {repr(theirs)[:200]}"
+            )
 
 
 CLOCKS = {"wall": time.perf_counter_ns, "cpu": time.thread_time_ns}
@@ -381,6 +500,7 @@ def calibrate(app, base_env: dict, body: bytes, batch_ns: int) -> int:
 # Main
 # ---------------------------------------------------------------------------
 
+
 def profile_row(case: Case, contender: str, app, n: int, top: int = 22) -> None:
     """Print where one contender's time goes for one row (cProfile, tottime order)."""
     import cProfile
@@ -395,20 +515,24 @@ def profile_row(case: Case, contender: str, app, n: int, top: int = 22) -> None:
     st = pstats.Stats(prof)
     total = st.total_tt or 1.0
     plain_us = plain_ns / n / 1000
-    print(f"== {case.row} / {contender}: {plain_us:.2f} us/request without the profiler; "
-          f"cProfile over {n} requests, top {top} by own time; ~us = share of the profiled "
-          f"time x {plain_us:.2f} us (the profiler inflates many small calls)")
+    print(
+        f"== {case.row} / {contender}: {plain_us:.2f} us/request without the profiler; "
+        f"cProfile over {n} requests, top {top} by own time; ~us = share of the profiled "
+        f"time x {plain_us:.2f} us (the profiler inflates many small calls)"
+    )
     print(f"{'calls/req':>9} {'own %':>6} {'~own us':>8} {'cum %':>6} {'~cum us':>8}  function")
     rows = sorted(st.stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
-    for (filename, line, func), (cc, nc, tt, ct, _callers) in rows:
+    for (filename, line, func), (_cc, nc, tt, ct, _callers) in rows:
         if filename == "~":
             where = func
         elif filename.startswith(str(ROOT)):
             where = f"{os.path.relpath(filename, ROOT)}:{line}({func})"
         else:
             where = f"{os.path.basename(filename)}:{line}({func})"
-        print(f"{nc / n:9.2f} {tt / total * 100:5.1f}% {tt / total * plain_us:8.2f} "
-              f"{ct / total * 100:5.1f}% {ct / total * plain_us:8.2f}  {where}")
+        print(
+            f"{nc / n:9.2f} {tt / total * 100:5.1f}% {tt / total * plain_us:8.2f} "
+            f"{ct / total * 100:5.1f}% {ct / total * plain_us:8.2f}  {where}"
+        )
     print(flush=True)
 
 
@@ -422,8 +546,12 @@ def versions(digwebs_status: str) -> list[str]:
     falcon_kind = ""
     try:
         import falcon
-        falcon_kind = " (cython)" if getattr(falcon, "util", None) is not None and \
-            _falcon_compiled() else " (pure Python)"
+
+        falcon_kind = (
+            " (cython)"
+            if getattr(falcon, "util", None) is not None and _falcon_compiled()
+            else " (pure Python)"
+        )
     except Exception:
         pass
     return [
@@ -437,6 +565,7 @@ def versions(digwebs_status: str) -> list[str]:
 def _falcon_compiled() -> bool:
     try:
         import falcon.cyutil.misc  # noqa: F401
+
         return True
     except ImportError:
         return False
@@ -461,10 +590,18 @@ def _git_state(folder: str) -> str:
     import subprocess
 
     try:
-        head = subprocess.run(["git", "-C", folder, "rev-parse", "--short", "HEAD"],
-                              capture_output=True, text=True, timeout=5)
-        dirty = subprocess.run(["git", "-C", folder, "status", "--porcelain", "--", "."],
-                               capture_output=True, text=True, timeout=5)
+        head = subprocess.run(
+            ["git", "-C", folder, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
+        dirty = subprocess.run(
+            ["git", "-C", folder, "status", "--porcelain", "--", "."],
+            capture_output=True,
+            text=True,
+            timeout=5,
+        )
     except (OSError, subprocess.SubprocessError):
         return ""
     if head.returncode != 0:
@@ -486,14 +623,23 @@ def fmt_ratio(x: float | None) -> str:
 
 
 def fmt_table(header: list[str], rows: list[list[str]]) -> str:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h)
-              for i, h in enumerate(header)]
-    out = [" | ".join(h.ljust(w) if i == 0 else h.rjust(w)
-                      for i, (h, w) in enumerate(zip(header, widths)))]
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)
+    ]
+    out = [
+        " | ".join(
+            h.ljust(w) if i == 0 else h.rjust(w)
+            for i, (h, w) in enumerate(zip(header, widths, strict=True))
+        )
+    ]
     out.append("-+-".join("-" * w for w in widths))
     for r in rows:
-        out.append(" | ".join(c.ljust(w) if i == 0 else c.rjust(w)
-                              for i, (c, w) in enumerate(zip(r, widths))))
+        out.append(
+            " | ".join(
+                c.ljust(w) if i == 0 else c.rjust(w)
+                for i, (c, w) in enumerate(zip(r, widths, strict=True))
+            )
+        )
     return "\n".join(out)
 
 
@@ -508,28 +654,58 @@ def quartile_spread(xs: list[float]) -> float:
 def main(argv: list[str] | None = None) -> int:
     scenarios = make_scenarios()
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--scenario", action="append", choices=list(scenarios), metavar="NAME",
-                   help=f"run only this scenario (repeatable): {', '.join(scenarios)}")
-    p.add_argument("--contender", action="append", choices=[c for c in CONTENDERS if c != "raw"],
-                   help="run only this contender besides raw (repeatable)")
+    p.add_argument(
+        "--scenario",
+        action="append",
+        choices=list(scenarios),
+        metavar="NAME",
+        help=f"run only this scenario (repeatable): {', '.join(scenarios)}",
+    )
+    p.add_argument(
+        "--contender",
+        action="append",
+        choices=[c for c in CONTENDERS if c != "raw"],
+        help="run only this contender besides raw (repeatable)",
+    )
     p.add_argument("--rounds", type=int, help="rounds per scenario (default 21, --quick 5)")
-    p.add_argument("--batch-ms", type=float,
-                   help="target duration of one timed batch (default 25, --quick 8)")
-    p.add_argument("--clock", choices=["auto", *CLOCKS], default="auto",
-                   help="wall: time.perf_counter_ns; cpu: time.thread_time_ns, which does "
-                        "not count time the process waits for a CPU; auto (default): wall, "
-                        "or cpu when the 1-minute load average exceeds half the CPUs")
+    p.add_argument(
+        "--batch-ms", type=float, help="target duration of one timed batch (default 25, --quick 8)"
+    )
+    p.add_argument(
+        "--clock",
+        choices=["auto", *CLOCKS],
+        default="auto",
+        help="wall: time.perf_counter_ns; cpu: time.thread_time_ns, which does "
+        "not count time the process waits for a CPU; auto (default): wall, "
+        "or cpu when the 1-minute load average exceeds half the CPUs",
+    )
     p.add_argument("--quick", action="store_true", help="few short rounds: a smoke run")
     p.add_argument("--json", metavar="FILE", help="also write all results and samples as JSON")
-    p.add_argument("--strict", action="store_true",
-                   help="exit 1 when digwebs fails verification or misses a target")
-    p.add_argument("--profile", metavar="CONTENDER", choices=CONTENDERS,
-                   help="instead of timing, run each row's requests for CONTENDER under "
-                        "cProfile and print the costliest functions")
-    p.add_argument("--profile-requests", type=int, default=20000, metavar="N",
-                   help="requests per row with --profile (default 20000)")
+    p.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when digwebs fails verification or misses a target",
+    )
+    p.add_argument(
+        "--profile",
+        metavar="CONTENDER",
+        choices=CONTENDERS,
+        help="instead of timing, run each row's requests for CONTENDER under "
+        "cProfile and print the costliest functions",
+    )
+    p.add_argument(
+        "--profile-requests",
+        type=int,
+        default=20000,
+        metavar="N",
+        help="requests per row with --profile (default 20000)",
+    )
     args = p.parse_args(argv)
-    if args.profile and args.profile != "raw" and args.profile not in (args.contender or [args.profile]):
+    if (
+        args.profile
+        and args.profile != "raw"
+        and args.profile not in (args.contender or [args.profile])
+    ):
         args.contender = (args.contender or []) + [args.profile]
 
     global _clock
@@ -550,12 +726,16 @@ def main(argv: list[str] | None = None) -> int:
     dig_ok, dig_status = load_digwebs()
     for line in versions(dig_status):
         print(line)
-    print(f"{rounds} rounds per scenario, batches of ~{batch_ns / 1e6:g} ms ({args.clock} "
-          f"clock{clock_note}), contenders interleaved in rotating order; cells: median us/request, "
-          f"ratio = median of per-round ratios to raw")
+    print(
+        f"{rounds} rounds per scenario, batches of ~{batch_ns / 1e6:g} ms ({args.clock} "
+        f"clock{clock_note}), contenders interleaved in rotating order; cells: median us/request, "
+        f"ratio = median of per-round ratios to raw"
+    )
     if args.clock == "wall" and load > 0.75 * (os.cpu_count() or 1):
-        print(f"warning: load average {load:.1f} on {os.cpu_count()} CPUs: wall-clock timings "
-              f"will be noisy; consider --clock cpu")
+        print(
+            f"warning: load average {load:.1f} on {os.cpu_count()} CPUs: wall-clock timings "
+            f"will be noisy; consider --clock cpu"
+        )
     print(flush=True)
 
     root = tempfile.mkdtemp(prefix="digwebs-bench-")
@@ -586,7 +766,7 @@ def main(argv: list[str] | None = None) -> int:
                 cases_by_row[c.row] = c
                 results[c.row] = {k: {"status": "pending"} for k in wanted}
 
-            def mark(contender: str, status: str, detail: str = "") -> None:
+            def mark(contender: str, status: str, detail: str = "", sc: Scenario = sc) -> None:
                 for c in sc.cases:
                     results[c.row][contender].update(status=status, detail=detail)
 
@@ -626,14 +806,16 @@ def main(argv: list[str] | None = None) -> int:
                     except Exception as exc:
                         r.update(status="FAILED", detail=f"vs raw: {type(exc).__name__}: {exc}")
             for c in sc.cases:
-                for k, r in results[c.row].items():
+                for r in results[c.row].values():
                     if r["status"] not in ("ok", "pending", "skip"):
-                        print(f"  {c.row}: {k}: {r['status']}: {r.get('detail', '')}",
-                              file=sys.stderr)
+                        print(
+                            f"  {c.row}: {k}: {r['status']}: {r.get('detail', '')}", file=sys.stderr
+                        )
             raw_ok = all(results[c.row]["raw"]["status"] == "ok" for c in sc.cases)
             if not raw_ok:
-                print(f"{name}: the raw app failed verification; scenario not timed",
-                      file=sys.stderr)
+                print(
+                    f"{name}: the raw app failed verification; scenario not timed", file=sys.stderr
+                )
                 continue
 
             if args.profile:
@@ -641,8 +823,10 @@ def main(argv: list[str] | None = None) -> int:
                     if results[c.row][args.profile]["status"] == "ok":
                         profile_row(c, args.profile, apps[args.profile], args.profile_requests)
                     else:
-                        print(f"{c.row}: {args.profile} not profiled: "
-                              f"{results[c.row][args.profile]['status']}")
+                        print(
+                            f"{c.row}: {args.profile} not profiled: "
+                            f"{results[c.row][args.profile]['status']}"
+                        )
                 continue
 
             # Calibrate (this also warms up caches, lazily compiled routers...).
@@ -686,14 +870,17 @@ def main(argv: list[str] | None = None) -> int:
                         results[row][k]["ratios"].append(us / raw_us)
 
             for c in sc.cases:
-                for k, r in results[c.row].items():
+                for r in results[c.row].values():
                     if r.get("samples_us"):
                         r["median_us"] = statistics.median(r["samples_us"])
                         r["spread"] = quartile_spread(r["samples_us"])
                         r["ratio"] = statistics.median(r["ratios"]) if r["ratios"] else None
             del apps
-            print(f"  {name}: done ({time.perf_counter() - t_start:.0f} s)", file=sys.stderr,
-                  flush=True)
+            print(
+                f"  {name}: done ({time.perf_counter() - t_start:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            )
     finally:
         shutil.rmtree(root, ignore_errors=True)
     elapsed = time.perf_counter() - t_start
@@ -712,8 +899,12 @@ def main(argv: list[str] | None = None) -> int:
         return {"unavailable": "n/a", "skip": "skip"}.get(r["status"], r["status"])
 
     # a contender skipped on every row (digwebs-off outside the site row) gets no column
-    shown = [k for k in CONTENDERS if k in wanted and (
-        k == "raw" or any(res.get(k, {}).get("status") != "skip" for res in results.values()))]
+    shown = [
+        k
+        for k in CONTENDERS
+        if k in wanted
+        and (k == "raw" or any(res.get(k, {}).get("status") != "skip" for res in results.values()))
+    ]
     missed: list[str] = []
     rows = []
     for row, res in results.items():
@@ -727,8 +918,11 @@ def main(argv: list[str] | None = None) -> int:
             limit = c.target
             if c.falcon_target is not None and fal_ratio is not None:
                 limit = fal_ratio * c.falcon_target
-                target = (f"<= falcon ({limit:.2f})" if c.falcon_target == 1 else
-                          f"<= {c.falcon_target:g}x falcon ({limit:.2f})")
+                target = (
+                    f"<= falcon ({limit:.2f})"
+                    if c.falcon_target == 1
+                    else f"<= {c.falcon_target:g}x falcon ({limit:.2f})"
+                )
             extra_ok = True
             if row == "routes1000 last":
                 target += ", <= 1.10x routes100"
@@ -776,13 +970,21 @@ def main(argv: list[str] | None = None) -> int:
                 vs_falcon += f" (<= {c.falcon_target:.2f})"
             elif c.target is not None and c.anchors:
                 vs_falcon += f" (<= {c.target / c.anchors[0]:.2f})"
-        rows.append([row, fmt_us(raw.get("median_us")) if raw.get("median_us") else
-                     raw["status"]] + [cell_ratio(res[k]) for k in shown if k != "raw"]
-                    + [target, met, anchors, vs_falcon])
+        rows.append(
+            [row, fmt_us(raw.get("median_us")) if raw.get("median_us") else raw["status"]]
+            + [cell_ratio(res[k]) for k in shown if k != "raw"]
+            + [target, met, anchors, vs_falcon]
+        )
 
     print("Ratio to raw WSGI (lower is better); raw in us/request")
-    print(fmt_table(["scenario", "raw us"] + [k for k in shown if k != "raw"]
-                    + ["digwebs target", "met?", "issue f/b/fl", "digwebs/falcon"], rows))
+    print(
+        fmt_table(
+            ["scenario", "raw us"]
+            + [k for k in shown if k != "raw"]
+            + ["digwebs target", "met?", "issue f/b/fl", "digwebs/falcon"],
+            rows,
+        )
+    )
     if "site" in results:
         r = results["site"]
         off = r.get("digwebs", {}).get("vs_off")
@@ -800,14 +1002,21 @@ def main(argv: list[str] | None = None) -> int:
             print(f"digwebs routes1000 last / routes100 last: {g:.2f}x (target <= 1.10)")
     print()
     print("Median us/request (± half the interquartile range, % of the median)")
-    print(fmt_table(["scenario"] + shown,
-                    [[row] + [cell_us(res[k]) for k in shown] for row, res in results.items()]))
+    print(
+        fmt_table(
+            ["scenario"] + shown,
+            [[row] + [cell_us(res[k]) for k in shown] for row, res in results.items()],
+        )
+    )
     notes = []
     for row, res in results.items():
         for k in shown:
             r = res[k]
-            if r["status"] not in ("ok",) and r.get("detail") and not (
-                    r["status"] == "skip" and row == "site"):
+            if (
+                r["status"] not in ("ok",)
+                and r.get("detail")
+                and not (r["status"] == "skip" and row == "site")
+            ):
                 notes.append(f"  {row} / {k}: {r['status']}: {r['detail']}")
     if notes:
         print()
@@ -817,13 +1026,22 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.json:
         out = {
-            "meta": {"versions": versions(dig_status), "rounds": rounds, "clock": args.clock,
-                     "batch_ms": batch_ns / 1e6, "elapsed_s": elapsed,
-                     "time": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
-            "rows": {row: {"target": cases_by_row[row].target,
-                           "issue_anchors": cases_by_row[row].anchors,
-                           "contenders": res}
-                     for row, res in results.items()},
+            "meta": {
+                "versions": versions(dig_status),
+                "rounds": rounds,
+                "clock": args.clock,
+                "batch_ms": batch_ns / 1e6,
+                "elapsed_s": elapsed,
+                "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            },
+            "rows": {
+                row: {
+                    "target": cases_by_row[row].target,
+                    "issue_anchors": cases_by_row[row].anchors,
+                    "contenders": res,
+                }
+                for row, res in results.items()
+            },
         }
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         with open(args.json, "w", encoding="utf-8") as f:

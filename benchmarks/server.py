@@ -666,8 +666,9 @@ def _slowloris(port: int, stop_at: float, out: list[str]) -> None:
         out.append(type(exc).__name__)
 
 
-def run_slow_row(row: Row, contenders: list[str], apps: Path, duration: float,
-                 wrk_threads: int, logs: Path) -> dict[str, Result]:
+def run_slow_row(
+    row: Row, contenders: list[str], apps: Path, duration: float, wrk_threads: int, logs: Path
+) -> dict[str, Result]:
     """Per contender: 10 slowloris connections, then wrk's normal traffic beside them."""
     import threading
 
@@ -764,8 +765,9 @@ def _still_open(socks: list[socket.socket]) -> int:
     return sum(1 for sock in socks if sock.fileno() not in closed)
 
 
-def run_memory_row(row: Row, contenders: list[str], apps: Path, logs: Path,
-                   rounds: int) -> dict[str, Result]:
+def run_memory_row(
+    row: Row, contenders: list[str], apps: Path, logs: Path, rounds: int
+) -> dict[str, Result]:
     """Per contender (interleaved rounds): worker RSS before and with 5,000 idle connections."""
     results = {c: Result(row.name, c) for c in contenders}
     samples: dict[str, list[tuple[int, int, int]]] = {c: [] for c in contenders}
@@ -824,8 +826,9 @@ def _shutdown_request(port: int, out: list[str]) -> None:
         out.append(f"lost ({type(exc).__name__})")
 
 
-def run_shutdown_row(row: Row, contenders: list[str], apps: Path, logs: Path,
-                     rounds: int) -> dict[str, Result]:
+def run_shutdown_row(
+    row: Row, contenders: list[str], apps: Path, logs: Path, rounds: int
+) -> dict[str, Result]:
     """Per contender and round: 40 overlapping 1 s requests, SIGTERM at 0.5 s; count the lost."""
     import threading
 
@@ -1096,8 +1099,9 @@ def main(argv: list[str] | None = None) -> int:
                 c for c in (args.contender or row.contenders) if c in row.contenders
             ] or list(args.contender or row.contenders)
             if "granian" in contenders and granian_path() is None:
-                print("note: granian is not installed (pip install granian): skipped",
-                      file=sys.stderr)
+                print(
+                    "note: granian is not installed (pip install granian): skipped", file=sys.stderr
+                )
                 contenders.remove("granian")
             if row.kind == "slow":
                 results = run_slow_row(row, contenders, work, duration, args.wrk_threads, logs)

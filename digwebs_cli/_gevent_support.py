@@ -229,8 +229,16 @@ class _Connection:
     ``--keepalive`` seconds, then closes the connection without a word.)
     """
 
-    __slots__ = ("_sock", "first_byte", "waiting", "keepalive", "header_timeout", "timeout",
-                 "sendall", "send")
+    __slots__ = (
+        "_sock",
+        "first_byte",
+        "waiting",
+        "keepalive",
+        "header_timeout",
+        "timeout",
+        "sendall",
+        "send",
+    )
 
     def __init__(self, sock: t.Any, keepalive: float, header_timeout: float) -> None:
         self._sock = sock

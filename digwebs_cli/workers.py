@@ -78,7 +78,6 @@ _STOPPING_503 = (
 )
 
 
-
 def _recv_ready(sock: t.Any) -> bytes | None:
     """What a non-blocking socket has: ``None`` if nothing yet, ``b""`` once closed or reset."""
     try:
@@ -87,6 +86,7 @@ def _recv_ready(sock: t.Any) -> bytes | None:
         return None
     except OSError:
         return b""
+
 
 class _Head:
     """The bytes of one connection's request head, as they arrive."""

@@ -54,7 +54,7 @@ def test_layers_defaults_default_toml_env_toml_environment(tmp_path, monkeypatch
         tmp_path,
         "default.toml",
         'name = "from default"\nsite = "default site"\nlevel = "default"\n'
-        "[server]\nhost = \"127.0.0.1\"\nport = 8000\n",
+        '[server]\nhost = "127.0.0.1"\nport = 8000\n',
     )
     write_config(
         tmp_path,

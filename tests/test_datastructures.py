@@ -472,4 +472,3 @@ def test_file_storage_saves_to_a_pathlib_path(tmp_path):
     assert (tmp_path / "out.txt").read_bytes() == b"data"
     upload.save(str(tmp_path / "out2.txt"))
     assert (tmp_path / "out2.txt").read_bytes() == b"data"
-

@@ -100,7 +100,7 @@ def test_source_lines_around_the_failing_line(page):
 def test_framework_frames_are_folded_user_frames_stand_out(page):
     folded = re.findall(r'<details class="framework">(.*?)</details>', page, re.DOTALL)
     assert folded, "the digwebs frames are folded"
-    assert all("<details class=\"framework\" open" not in page for _ in folded)
+    assert all('<details class="framework" open' not in page for _ in folded)
     assert any("wsgi_app" in block for block in folded)
     user = re.findall(r'<div class="frame user"><div class="where">(\w+)', page)
     # The project's middleware are its own frames too, outermost first.

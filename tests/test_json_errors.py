@@ -310,17 +310,13 @@ def werkzeug_prefers(accept, first, second):
 @settings(max_examples=400, deadline=None)
 @given(accept_headers())
 def test_accept_prefers_json_as_werkzeug_best_match(accept):
-    assert accept_prefers_json(accept) == werkzeug_prefers(
-        accept, "text/html", "application/json"
-    )
+    assert accept_prefers_json(accept) == werkzeug_prefers(accept, "text/html", "application/json")
 
 
 @settings(max_examples=400, deadline=None)
 @given(accept_headers())
 def test_accept_prefers_html_as_werkzeug_best_match(accept):
-    assert accept_prefers_html(accept) == werkzeug_prefers(
-        accept, "application/json", "text/html"
-    )
+    assert accept_prefers_html(accept) == werkzeug_prefers(accept, "application/json", "text/html")
 
 
 @pytest.mark.parametrize(

@@ -305,9 +305,7 @@ def _operator_ops() -> list[Op]:
             (0,),
         )
     )
-    ops.append(
-        Op("call", operator.call, one, (0,), st.lists(small_ints, max_size=2).map(tuple))
-    )
+    ops.append(Op("call", operator.call, one, (0,), st.lists(small_ints, max_size=2).map(tuple)))
     return ops
 
 
@@ -462,9 +460,7 @@ DIVERGENCES = {
         "unbound method of its instances (TypeError); digwebs calls "
         "format(obj, spec), as format does for the class itself."
     ),
-    "identity (shared)": (
-        "is_ / is_not: a proxy is never the object it stands for."
-    ),
+    "identity (shared)": ("is_ / is_not: a proxy is never the object it stands for."),
     "sequence concatenation (shared)": (
         "concat / iconcat: CPython's sequence concatenation looks at real "
         "types: every proxy type defines __getitem__, so any proxy counts as "

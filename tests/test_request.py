@@ -708,7 +708,8 @@ def test_broken_chunked_bodies_are_400_under_gunicorn(gunicorn_server, path, bod
     answer = _raw_request(
         port,
         f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: {ctype}\r\n"
-        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode() + body,
+        "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode()
+        + body,
     )
     status = answer.split(b"\r\n", 1)[0]
     assert status.startswith(b"HTTP/1.1 400"), answer[:300]
@@ -720,6 +721,6 @@ def test_broken_chunked_bodies_are_400_under_gunicorn(gunicorn_server, path, bod
         port, b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc"
     )
     assert ok.startswith(b"HTTP/1.1 200") and ok.endswith(b"3 bytes"), ok[:300]
-    new_log = log_path.read_text()[len(before):]
+    new_log = log_path.read_text()[len(before) :]
     assert "Traceback" not in new_log and "[ERROR]" not in new_log, new_log
     assert proc.poll() is None

@@ -413,8 +413,9 @@ JSON_VALUES = st.recursive(
     | st.integers()
     | st.floats(allow_nan=False, allow_infinity=False)
     | TEXT_WITH_SURROGATES,
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(TEXT_WITH_SURROGATES, inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(TEXT_WITH_SURROGATES, inner, max_size=4)
+    ),
     max_leaves=12,
 )
 

@@ -447,7 +447,7 @@ def test_empty_title_is_refused_in_one_line(invoke, tmp_path):
 
 
 def test_answers_with_markup_and_quotes_make_a_project_whose_tests_pass(invoke, tmp_path):
-    title = "Ada's <b>blog</b> & \"notes\" {{ 7*7 }} {% raw %} \\u003c"
+    title = 'Ada\'s <b>blog</b> & "notes" {{ 7*7 }} {% raw %} \\u003c'
     result = invoke(
         "new", "myblog", "--no-input", "-o", str(tmp_path),
         "-x", f"title={title}", "-x", "description=Curly {{ braces", "-x", "author=Zoë {#",
@@ -548,7 +548,7 @@ def test_pyproject_is_written_as_a_person_would(invoke, tmp_path):
     text = (project / "pyproject.toml").read_text()
     assert "\\u00" not in text, text
     assert "digwebs>=" in text
-    assert "description = \"Ada's <blog> & notes\"" in text
+    assert 'description = "Ada\'s <blog> & notes"' in text
     assert _pyproject(project)["project"]["authors"] == [{"name": "O'Brien"}]
     for config in (project / "config").glob("*.toml"):
         assert "\\u00" not in config.read_text(), config
@@ -593,12 +593,17 @@ def test_digwebs_source_of_an_editable_install(monkeypatch):
     assert _templates.source_from_direct_url(
         json.dumps({"url": wheel.as_uri(), "archive_info": {}})
     ) == str(wheel)
-    assert _templates.source_from_direct_url(
-        json.dumps({
-            "url": "https://example.org/digwebs.git",
-            "vcs_info": {"vcs": "git", "commit_id": "abc123"},
-        })
-    ) == "git+https://example.org/digwebs.git@abc123"
+    assert (
+        _templates.source_from_direct_url(
+            json.dumps(
+                {
+                    "url": "https://example.org/digwebs.git",
+                    "vcs_info": {"vcs": "git", "commit_id": "abc123"},
+                }
+            )
+        )
+        == "git+https://example.org/digwebs.git@abc123"
+    )
     assert _templates.source_from_direct_url("not json") is None
 
 

@@ -40,6 +40,8 @@ def parse(line: str) -> Parsed | None:
     if parts.level not in ("DEBUG", "INFO ", "WARN ", "ERROR", "CRIT "):
         return None
     return parts
+
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -138,8 +140,10 @@ def test_a_closed_stream_is_not_a_terminal():
 )
 def test_every_line_has_the_shape(msg, level, source, color, status):
     """Whatever the message, the line starts with timestamp, level and source, then the message."""
-    rec = record("%s", msg, level=level) if status is None else record(
-        ACCESS_FORMAT, "h", msg, str(status), 1, "0.1", level=level, status_code=status
+    rec = (
+        record("%s", msg, level=level)
+        if status is None
+        else record(ACCESS_FORMAT, "h", msg, str(status), 1, "0.1", level=level, status_code=status)
     )
     text = LogFormatter(source, color=color).format(rec)
     plain = ANSI.sub("", text)
@@ -243,7 +247,7 @@ def test_control_characters_in_the_request_line_are_escaped():
     resp = FakeResponse("400 Bad Request", 0, [])
     from digwebs_cli.gunicorn_app import _printable
 
-    assert _printable('GET /\x1b[2J\x7f HTTP/1.1') == "GET /\\x1b[2J\\x7f HTTP/1.1"
+    assert _printable("GET /\x1b[2J\x7f HTTP/1.1") == "GET /\\x1b[2J\\x7f HTTP/1.1"
     assert _printable("GET /plain HTTP/1.1") == "GET /plain HTTP/1.1"
     assert access_line(resp)  # still one line
 

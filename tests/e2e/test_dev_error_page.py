@@ -48,9 +48,7 @@ def fetch(port, method, path, headers=None):
 def serve(project, start_server, env):
     (project / "controllers" / "broken.py").write_text(BROKEN, encoding="utf-8")
     extra = {"DIGWEBS_SECRET_KEY": "s" * 40} if env == "production" else {}
-    server = start_server(
-        ["--env", env, "--workers", "threads", "--no-reload"], project, **extra
-    )
+    server = start_server(["--env", env, "--workers", "threads", "--no-reload"], project, **extra)
     server.wait_ready("/probe/version")
     return server
 

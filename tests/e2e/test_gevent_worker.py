@@ -73,8 +73,9 @@ def _request(method: str, version: str) -> t.Any:
     return next(RequestParser(Config(), iter([raw]), ("127.0.0.1", 1)))
 
 
-def _serve(response_class: t.Any, req: t.Any, status: str, headers: list[tuple[str, str]],
-           body: t.Any) -> _Wire:
+def _serve(
+    response_class: t.Any, req: t.Any, status: str, headers: list[tuple[str, str]], body: t.Any
+) -> _Wire:
     wire = _Wire()
     cfg = Config()
     resp = response_class(req, wire, cfg)
@@ -97,15 +98,25 @@ def _frozen_date(monkeypatch: pytest.MonkeyPatch) -> None:
 @given(
     method=st.sampled_from(["GET", "HEAD", "POST"]),
     version=st.sampled_from(["1.0", "1.1"]),
-    status=st.sampled_from(["200 OK", "201 Created", "204 No Content", "304 Not Modified",
-                            "404 Not Found", "500 Internal Server Error"]),
+    status=st.sampled_from(
+        [
+            "200 OK",
+            "201 Created",
+            "204 No Content",
+            "304 Not Modified",
+            "404 Not Found",
+            "500 Internal Server Error",
+        ]
+    ),
     chunks=st.lists(st.binary(max_size=40), max_size=5),
     with_length=st.booleans(),
-    extra=st.lists(st.sampled_from([("X-A", "1"), ("Set-Cookie", "a=b"),
-                                    ("Connection", "close")]), max_size=2),
+    extra=st.lists(
+        st.sampled_from([("X-A", "1"), ("Set-Cookie", "a=b"), ("Connection", "close")]), max_size=2
+    ),
 )
-def test_the_bytes_are_gunicorns_in_fewer_sends(method, version, status, chunks, with_length,
-                                                 extra):
+def test_the_bytes_are_gunicorns_in_fewer_sends(
+    method, version, status, chunks, with_length, extra
+):
     """Differential against gunicorn's Response: same bytes, never more sends,
     and a response that fits one write goes out in one send."""
     with pytest.MonkeyPatch.context() as mp:
@@ -143,8 +154,9 @@ def test_a_file_goes_out_after_its_headers(tmp_path, monkeypatch, with_length, m
     wires = []
     for cls in (wsgi.Response, CoalescingResponse):
         with open(path, "rb") as fh:
-            wires.append(_serve(cls, _request(method, "1.1"), "200 OK", headers,
-                                wsgi.FileWrapper(fh)))
+            wires.append(
+                _serve(cls, _request(method, "1.1"), "200 OK", headers, wsgi.FileWrapper(fh))
+            )
     theirs, ours = wires
     assert ours.bytes == theirs.bytes
     assert ours.sends[0].startswith(b"HTTP/1.1 200 OK\r\n")
@@ -214,8 +226,13 @@ class _Proc:
         self.log_path = log
         self._log = open(log, "wb")
         self.proc = subprocess.Popen(
-            cmd, cwd=cwd, env=child_env(DIGWEBS_SECRET_KEY="k" * 64), stdout=self._log,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            cmd,
+            cwd=cwd,
+            env=child_env(DIGWEBS_SECRET_KEY="k" * 64),
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -269,14 +286,42 @@ def servers() -> t.Iterator[list[_Proc]]:
 
 
 def _serve_cmd(port: int, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "digwebs_cli", "serve", "--host", "127.0.0.1", "--port",
-            str(port), "--workers", "gevent", "--processes", "1", "--env", "production",
-            "--app", "counter_app:app", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "digwebs_cli",
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "gevent",
+        "--processes",
+        "1",
+        "--env",
+        "production",
+        "--app",
+        "counter_app:app",
+        *extra,
+    ]
 
 
 def _gunicorn_cmd(port: int, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "-k", WORKER,
-            "-w", "1", "--no-control-socket", *extra, "counter_app:app"]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "-k",
+        WORKER,
+        "-w",
+        "1",
+        "--no-control-socket",
+        *extra,
+        "counter_app:app",
+    ]
 
 
 def _recv_responses(sock: socket.socket, count: int, timeout: float) -> list[bytes]:
@@ -312,8 +357,10 @@ def test_a_pipelining_connection_does_not_starve_another(app_dir, servers, tmp_p
     without the worker's yield it came after all 200)."""
     port = free_port()
     servers.append(_Proc(_serve_cmd(port, "--no-reload"), app_dir, port, tmp_path / "s.log"))
-    with socket.create_connection(("127.0.0.1", port)) as other, \
-            socket.create_connection(("127.0.0.1", port)) as greedy:
+    with (
+        socket.create_connection(("127.0.0.1", port)) as other,
+        socket.create_connection(("127.0.0.1", port)) as greedy,
+    ):
         time.sleep(0.3)  # both accepted, both greenlets waiting to read
         greedy.sendall(b"GET /spin HTTP/1.1\r\nHost: h\r\n\r\n" * 200)
         time.sleep(0.05)  # the greedy connection is being served
@@ -332,10 +379,14 @@ def test_max_requests_with_jitter_restarts_the_worker(app_dir, servers, tmp_path
     the worker replaced, none before its 10th request. (A worker past its limit
     stops accepting at its next 1 s check, as gunicorn's: a few more get in.)"""
     port = free_port()
-    servers.append(_Proc(
-        _gunicorn_cmd(port, "--max-requests", "10", "--max-requests-jitter", "5"),
-        app_dir, port, tmp_path / "g.log",
-    ))
+    servers.append(
+        _Proc(
+            _gunicorn_cmd(port, "--max-requests", "10", "--max-requests-jitter", "5"),
+            app_dir,
+            port,
+            tmp_path / "g.log",
+        )
+    )
     pids: list[bytes] = []
     for _ in range(100):
         for _attempt in range(50):  # while one worker exits, the next is booting
@@ -359,8 +410,9 @@ def test_max_requests_with_jitter_restarts_the_worker(app_dir, servers, tmp_path
 @pytestmark_live
 def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(app_dir, servers, tmp_path):
     port = free_port()
-    servers.append(_Proc(_gunicorn_cmd(port, "--keep-alive", "1"), app_dir, port,
-                         tmp_path / "k.log"))
+    servers.append(
+        _Proc(_gunicorn_cmd(port, "--keep-alive", "1"), app_dir, port, tmp_path / "k.log")
+    )
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"GET /n HTTP/1.1\r\nHost: h\r\n\r\n")
         assert len(_recv_responses(sock, 1, 5)) == 1
@@ -382,8 +434,12 @@ def test_an_idle_keep_alive_connection_is_closed_after_the_timeout(app_dir, serv
 def test_requests_in_flight_finish_at_sigterm(app_dir, servers, tmp_path):
     """30 overlapping 1 s requests, SIGTERM after 0.3 s: all 30 answered 200."""
     port = free_port()
-    server = _Proc(_serve_cmd(port, "--no-reload", "--graceful-timeout", "10"), app_dir, port,
-                   tmp_path / "t.log")
+    server = _Proc(
+        _serve_cmd(port, "--no-reload", "--graceful-timeout", "10"),
+        app_dir,
+        port,
+        tmp_path / "t.log",
+    )
     servers.append(server)
     results: list[t.Any] = []
 
@@ -446,8 +502,14 @@ def test_a_slow_head_gets_the_header_timeout_then_408(app_dir, servers, tmp_path
     """A head begun but not finished: kept past --keepalive (2 s), answered 408 at
     --header-timeout (3 s). (gunicorn's wait: closed at 2 s without an answer.)"""
     port = free_port()
-    servers.append(_Proc(_serve_cmd(port, "--no-reload", "--header-timeout", "3"), app_dir,
-                         port, tmp_path / "h.log"))
+    servers.append(
+        _Proc(
+            _serve_cmd(port, "--no-reload", "--header-timeout", "3"),
+            app_dir,
+            port,
+            tmp_path / "h.log",
+        )
+    )
     with socket.create_connection(("127.0.0.1", port)) as sock:
         sock.sendall(b"GET /n HTTP/1.1\r\nHost: h\r\n")
         data, waited = _read_all(sock, 10)
@@ -460,8 +522,14 @@ def test_a_slow_head_gets_the_header_timeout_then_408(app_dir, servers, tmp_path
 def test_a_head_in_pieces_within_the_header_timeout_is_served(app_dir, servers, tmp_path):
     """Pieces over 3 s, longer than --keepalive (2 s), within --header-timeout (5 s)."""
     port = free_port()
-    servers.append(_Proc(_serve_cmd(port, "--no-reload", "--header-timeout", "5"), app_dir,
-                         port, tmp_path / "p.log"))
+    servers.append(
+        _Proc(
+            _serve_cmd(port, "--no-reload", "--header-timeout", "5"),
+            app_dir,
+            port,
+            tmp_path / "p.log",
+        )
+    )
     with socket.create_connection(("127.0.0.1", port)) as sock:
         for piece in (b"GET /n HTTP/1.1\r\n", b"Host: h\r\n", b"X-A: 1\r\n", b"\r\n"):
             sock.sendall(piece)

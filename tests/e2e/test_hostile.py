@@ -370,8 +370,10 @@ def test_hostile_case(server: HostileServer, case: hc.Case) -> None:
     report = os.environ.get("HOSTILE_REPORT")
     if report:  # one line per case, for triage: HOSTILE_REPORT=/tmp/hostile.tsv
         with open(report, "a") as fh:
-            fh.write(f"{server.model}-{case.id}\t{case.item}\t{_describe(result)[:200]!r}"
-                     f"\t{'; '.join(problems) or 'ok'}\n")
+            fh.write(
+                f"{server.model}-{case.id}\t{case.item}\t{_describe(result)[:200]!r}"
+                f"\t{'; '.join(problems) or 'ok'}\n"
+            )
     assert not problems, f"[{case.item}] observed {_describe(result)}: " + "; ".join(problems)
 
 
@@ -411,9 +413,7 @@ def test_slow_client(server: HostileServer, part: str) -> None:
     keep-alive time, 2 s in digwebs serve: hence 1.5 s.)"""
     offset = server.log_size()
     out: dict[str, t.Any] = {}
-    thread = threading.Thread(
-        target=_slow_request, args=(server.port, part, 1.5, out), daemon=True
-    )
+    thread = threading.Thread(target=_slow_request, args=(server.port, part, 1.5, out), daemon=True)
     thread.start()
     time.sleep(0.3)  # the slow client is connected and sending
     if server.model == "gevent":

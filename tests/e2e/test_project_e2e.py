@@ -150,8 +150,7 @@ def test_generated_readme_steps_work_on_a_fresh_machine(installed, wheel, tmp_pa
     script = ["set -eux"]
     for heading in ("Run it", "Test it"):
         script += [
-            "digwebs serve --check" if line == "digwebs serve" else line
-            for line in blocks[heading]
+            "digwebs serve --check" if line == "digwebs serve" else line for line in blocks[heading]
         ]
     deploy = blocks["Deploy it"]
     assert "digwebs serve --check" in " ".join(deploy)

@@ -103,8 +103,16 @@ def test_sigterm_loses_no_accepted_request(project, start_server, http_burst):
     without an answer (before: 18 of 40 were)."""
     server = start_server(
         [
-            "--workers", "threads", "--threads", "4", "--processes", "1",
-            "--graceful-timeout", "5", "--env", "production",
+            "--workers",
+            "threads",
+            "--threads",
+            "4",
+            "--processes",
+            "1",
+            "--graceful-timeout",
+            "5",
+            "--env",
+            "production",
         ],
         project,
         **SECRET,
@@ -229,8 +237,14 @@ def test_sync_sigterm_loses_no_queued_request(project, start_server, http_burst)
     while time remains, then answered 503; none is reset (before: 38 of 40 were)."""
     server = start_server(
         [
-            "--workers", "sync", "--processes", "2", "--graceful-timeout", "5",
-            "--env", "production",
+            "--workers",
+            "sync",
+            "--processes",
+            "2",
+            "--graceful-timeout",
+            "5",
+            "--env",
+            "production",
         ],
         project,
         **SECRET,
