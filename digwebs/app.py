@@ -6,26 +6,25 @@ A request's path through this module and the others is walked in
 
 from __future__ import annotations
 
-import inspect
 import logging
 import os
 import sys
 import threading
 import typing as t
-import warnings
 from pathlib import Path
 
-from . import error_pages, loading, results
+from . import error_handling, loading, results, urls
 from .config import load_config
 from .context import RequestContext, _cv_ctx
-from .errors import BadRequest, HttpError, MethodNotAllowed, NotFound, RequestRedirect
-from .hosts import HostCheck, external_host
+from .errors import HttpError, MethodNotAllowed, RequestRedirect
+from .hosts import HostCheck
 from .loading import MatchResult, RouteInfo
 from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe, ordered, route_links
 from .proxies import TrustedProxies
 from .request import Request
 from .response import Response
-from .routing import BuildError, Router, Rule, method_names
+from .routing import Router, Rule, method_names
+from .urls import default_route_name as default_route_name
 
 if t.TYPE_CHECKING:
     from .testing import TestClient
@@ -34,24 +33,6 @@ __all__ = ["Digwebs", "RouteInfo", "MatchResult"]
 
 F = t.TypeVar("F", bound=t.Callable[..., t.Any])
 logger = logging.getLogger("digwebs")
-# The package whose modules hold the handlers; route names are relative to it.
-_CONTROLLERS = "controllers."
-
-
-def default_route_name(fn: t.Callable[..., t.Any]) -> str:
-    """The route name of a handler registered without one: ``module.function``.
-
-    The module is named relative to the project's ``controllers/`` package, so
-    ``controllers/home.py``'s ``index`` is ``home.index``; a handler elsewhere
-    keeps its full module name.
-    """
-    target = inspect.unwrap(fn)
-    module = target.__module__ or ""
-    if module.startswith(_CONTROLLERS):
-        module = module[len(_CONTROLLERS) :]
-    elif module == "controllers":
-        return str(target.__qualname__)
-    return f"{module}.{target.__qualname__}"
 
 
 # PERF: bound once; the WSGI entry uses them on every request.
@@ -59,6 +40,9 @@ _new_object = object.__new__
 _set_ctx = _cv_ctx.set
 _reset_ctx = _cv_ctx.reset
 _finish = results.finish
+_not_found = error_handling.not_found
+_not_a_path = error_handling.not_a_path
+_refuse = error_handling.refuse
 
 
 class Route(Rule):
@@ -340,76 +324,7 @@ class Digwebs:
         ``server_name`` is not set). ``_scheme="https"`` sets the scheme and
         implies ``_external``. ``_anchor`` adds a ``#fragment``.
         """
-        anchor = values.pop("_anchor", None)
-        external = values.pop("_external", None)
-        scheme = values.pop("_scheme", None)
-        if scheme is not None:
-            if external is None:
-                external = True
-            elif not external:
-                raise ValueError("url_for: '_scheme' needs '_external=True' (the URL is absolute).")
-        if name.startswith(_CONTROLLERS):
-            name = self._renamed_route(name)
-        try:
-            url = self.router.build(name, values)
-        except BuildError:
-            if self._static_registered:
-                raise
-            # Building a URL must not freeze registration the way a request
-            # does; only the built-in static routes may be missing so far.
-            self._register_static()
-            url = self.router.build(name, values)
-        c = _cv_ctx.get(None)
-        if c is not None:
-            if c.request.script_root:
-                url = results.site_path(c.request.script_root + url)
-            if external:
-                environ = c.request.environ
-                host = external_host(environ)
-                url = f"{scheme or environ.get('wsgi.url_scheme', 'http')}://{host}{url}"
-        elif external:
-            url = self._server_url(name, scheme) + url
-        return f"{url}#{anchor}" if anchor else url
-
-    def _renamed_route(self, name: str) -> str:
-        """``home.index`` for ``controllers.home.index``, the name it had before, with a warning.
-
-        Until issue 10 a handler's default route name began with its
-        package, ``controllers.``; a project may still build URLs that way.
-        """
-        try:
-            self.router.find(name)
-        except BuildError:
-            short = name[len(_CONTROLLERS) :]
-            try:
-                self.router.find(short)
-            except BuildError:
-                return name
-            warnings.warn(
-                f"url_for({name!r}): route names no longer start with 'controllers.'; "
-                f"use {short!r}",
-                DeprecationWarning,
-                stacklevel=3,
-            )
-            return short
-        return name
-
-    def _server_url(self, name: str, scheme: str | None) -> str:
-        """``scheme://server_name`` for an absolute URL built outside a request."""
-        server_name = self.config.get("server_name")
-        if not server_name:
-            raise RuntimeError(
-                f"Unable to build an absolute URL for {name!r} outside a request: set the "
-                'server_name setting (e.g. server_name = "example.com", and '
-                'preferred_url_scheme = "https"), or build it inside a request or '
-                "'with app.test_request_context(...):'."
-            )
-        preferred = self.config.get("preferred_url_scheme") or "http"
-        host = str(server_name).lower()
-        default_port = {"http": ":80", "https": ":443"}.get(preferred)
-        if default_port:
-            host = host.removesuffix(default_port)
-        return f"{scheme or preferred}://{host}"
+        return urls.build(self, name, values)
 
     # -- the request --------------------------------------------------------
 
@@ -443,7 +358,7 @@ class Digwebs:
         if known is None or environ.get("HTTP_HOST") not in known:
             refused = self._front(environ)
             if refused is not None:
-                return self._refuse(environ, start_response, refused)
+                return _refuse(self, environ, start_response, refused)
         # PERF: Request(environ) and RequestContext(app, request), without
         # the cost of two __init__ calls (see _finalize for subclasses).
         if self._plain_classes:
@@ -489,21 +404,6 @@ class Digwebs:
         """
         return self.wsgi_app(environ, start_response)
 
-    def _refuse(
-        self, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any], exc: HttpError
-    ) -> t.Iterable[bytes]:
-        """Answer a request the front door refused (a bad host), unrouted."""
-        ctx = RequestContext(self, self._new_request(environ))
-        token = _set_ctx(ctx)
-        try:
-            try:
-                resp = self.handle_http_error(ctx, exc)
-            except Exception as inner:  # the project's 400 handler failed
-                resp = self.handle_exception(ctx, inner)
-            return _finish(ctx, resp, start_response)
-        finally:
-            _reset_ctx(token)
-
     def _new_request(self, environ: dict[str, t.Any]) -> Request:
         """A ``request_class`` for ``environ``, with this app's body limit."""
         request = self.request_class(environ)
@@ -541,7 +441,7 @@ class Digwebs:
                 return results.options_response(self, exc.valid_methods)
             return self.handle_http_error(ctx, exc)
         if found is None:
-            return self._not_found(ctx) if path[0] == "/" else self._not_a_path(ctx, method)
+            return _not_found(self, ctx) if path[0] == "/" else _not_a_path(self, ctx, method)
         route, ctx.params = found
         ctx.route = route
         try:
@@ -552,71 +452,24 @@ class Digwebs:
         except HttpError as exc:
             return self.handle_http_error(ctx, exc)
 
-    def _not_a_path(self, ctx: RequestContext, method: str) -> Response:
-        """Answer a request target that is not a path (``*``, ``host:port``).
-
-        Such targets are never routed: ``OPTIONS *`` asks about the server as
-        a whole and gets every method some route allows; anything else
-        (``CONNECT 127.0.0.1:80``, ``GET *``) is the client's mistake.
-        """
-        path = ctx.request.environ.get("PATH_INFO")
-        if method == "OPTIONS" and path == "*":
-            return results.options_response(self, self.router.all_methods())
-        return self.handle_http_error(
-            ctx, BadRequest("The request target must be a path starting with '/'.")
-        )
-
-    def _not_found(self, ctx: RequestContext) -> Response:
-        # PERF: with no 404 handler, template or JSON client, the page is the
-        # same every time; build it from cached bytes instead of an exception.
-        if (
-            not self.error_handlers
-            and not error_pages.prefers_json(ctx)
-            and error_pages.error_template(self, 404) is None
-        ):
-            return self.response_class._from_parts(error_pages.NOT_FOUND_PAGE, 404, ())
-        return self.handle_http_error(ctx, NotFound())
-
     def make_response(self, rv: t.Any, ctx: RequestContext | None = None) -> Response:
         """Turn anything a handler may return into a :class:`Response`."""
         return results.to_response(self, rv, ctx or _cv_ctx.get())
-
-    def _find_error_handler(
-        self, exc: BaseException, code: int | None
-    ) -> t.Callable[..., t.Any] | None:
-        handlers = self.error_handlers
-        if not handlers:
-            return None
-        for cls in type(exc).__mro__:
-            if cls in handlers:
-                return handlers[cls]
-        return handlers.get(code) if code is not None else None
 
     def handle_http_error(self, ctx: RequestContext, exc: HttpError) -> Response:
         """Answer an :class:`HttpError` through a registered handler or its page.
 
         Cookies and headers already set on ``ctx.response`` are sent with the
-        error's answer (set a cookie, then redirect or abort): see
-        :func:`results.carry_over`.
+        error's answer; see :func:`digwebs.error_handling.handle_http_error`.
         """
-        prepared = ctx._response
-        handler = self._find_error_handler(exc, exc.code)
-        resp = error_pages.http_error_response(self, ctx, exc, handler)
-        if prepared is not None and prepared is not resp:
-            results.carry_over(prepared, resp)
-        return resp
+        return error_handling.handle_http_error(self, ctx, exc)
 
     def handle_exception(self, ctx: RequestContext, exc: Exception) -> Response:
-        """Log an unhandled exception and answer 500 (with details in debug)."""
-        req = ctx.request
-        self.logger.error("Exception on %s %s", req.method, req.path, exc_info=exc)
-        handler = self._find_error_handler(exc, 500)
-        if handler is not None:
-            try:
-                return error_pages.call_error_handler(self, ctx, handler, exc, 500)
-            except Exception as inner:  # the error page itself failed
-                self.logger.error("Error handler for 500 failed", exc_info=inner)
-        return error_pages.internal_error_response(self, ctx, exc)
+        """Log an unhandled exception and answer 500 (with details in debug).
+
+        See :func:`digwebs.error_handling.handle_exception`.
+        """
+        return error_handling.handle_exception(self, ctx, exc)
 
     # -- templates, sessions, tests ------------------------------------------
 

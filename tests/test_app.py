@@ -213,6 +213,19 @@ def test_route_names_before_issue_10_still_build_with_a_warning(project):
             app.url_for("controllers.nothing.here")
 
 
+def test_the_old_name_warning_points_at_the_caller_of_either_url_for(project):
+    # url_for moved to digwebs.urls (issue 10): the warning still names the
+    # line that built the URL, through the method and the module function.
+    from digwebs import url_for
+
+    app = Digwebs(project(CONTROLLERS), debug=False).load()
+    with app.test_request_context("/"):
+        for build in (app.url_for, url_for):
+            with pytest.warns(DeprecationWarning) as caught:
+                build("controllers.admin.users.users")
+            assert caught[0].filename == __file__
+
+
 def test_a_handler_outside_controllers_keeps_its_module_in_the_name():
     app = Digwebs(root_path="/nonexistent-root")
 
