@@ -472,3 +472,24 @@ def test_file_storage_saves_to_a_pathlib_path(tmp_path):
     assert (tmp_path / "out.txt").read_bytes() == b"data"
     upload.save(str(tmp_path / "out2.txt"))
     assert (tmp_path / "out2.txt").read_bytes() == b"data"
+
+
+# -- the module layout (issue 10 item 4) -----------------------------------------
+
+
+def test_headers_and_uploads_live_in_their_own_modules_and_stay_importable_here():
+    # The classes moved out; the old import path must give the very same
+    # objects (isinstance checks in users' code keep working).
+    import importlib
+    from pathlib import Path
+
+    datastructures = importlib.import_module("digwebs.datastructures")
+    headers = importlib.import_module("digwebs.headers")
+    uploads = importlib.import_module("digwebs.uploads")
+    assert datastructures.Headers is headers.Headers
+    assert datastructures.EnvironHeaders is headers.EnvironHeaders
+    assert datastructures._check_header_value is headers._check_header_value
+    assert datastructures.FileStorage is uploads.FileStorage
+    for module in (datastructures, headers, uploads):
+        assert module.__file__ is not None
+        assert len(Path(module.__file__).read_text().splitlines()) <= 500, module.__name__
