@@ -625,3 +625,17 @@ def test_content_disposition_quoting():
     for bad in ["a\r\nSet-Cookie: x=1", "a\nb", "a\x00"]:
         with pytest.raises(ValueError):
             content_disposition("attachment", bad)
+
+
+def test_file_serving_core_lives_in_digwebs_files_and_stays_importable_here():
+    # The core moved to digwebs.files (issue 10 item 4); digwebs.static
+    # re-exports the very same objects.
+    import importlib
+    from pathlib import Path
+
+    files = importlib.import_module("digwebs.files")
+    for name in ("FileBody", "safe_join", "parse_range", "content_disposition", "guess_type"):
+        assert getattr(static_module, name) is getattr(files, name), name
+    for module in (static_module, files):
+        assert module.__file__ is not None
+        assert len(Path(module.__file__).read_text().splitlines()) <= 500, module.__name__
