@@ -724,3 +724,19 @@ def test_broken_chunked_bodies_are_400_under_gunicorn(gunicorn_server, path, bod
     new_log = log_path.read_text()[len(before) :]
     assert "Traceback" not in new_log and "[ERROR]" not in new_log, new_log
     assert proc.poll() is None
+
+
+def test_body_parsing_lives_in_digwebs_forms():
+    # issue 10 item 4: Request keeps its API, the body and form parsing is
+    # digwebs.forms' (and each module stays small enough to read).
+    import importlib
+    from pathlib import Path
+
+    forms = importlib.import_module("digwebs.forms")
+    request_module = importlib.import_module("digwebs.request")
+    assert request_module.Request is Request
+    assert isinstance(Request.__dict__["form"], forms._FormAttribute)
+    assert isinstance(Request.__dict__["files"], forms._FormAttribute)
+    for module in (request_module, forms):
+        assert module.__file__ is not None
+        assert len(Path(module.__file__).read_text().splitlines()) <= 500, module.__name__
