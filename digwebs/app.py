@@ -17,7 +17,6 @@ from . import error_handling, loading, results, urls
 from .config import load_config
 from .context import RequestContext, _cv_ctx
 from .errors import HttpError, MethodNotAllowed, RequestRedirect
-from .hosts import HostCheck
 from .loading import MatchResult, RouteInfo
 from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe, ordered, route_links
 from .proxies import TrustedProxies
@@ -221,7 +220,7 @@ class Digwebs:
         The route table is closed (static routes added, the matcher
         compiled); each route gets its chain and its lane; the global
         middleware is composed around :meth:`_dispatch`; the front door is
-        built. Registration is refused from here on.
+        built (:func:`digwebs.error_handling.front_door`). Registration is refused from here on.
         """
         with self._finalize_lock:
             if self._finalized:
@@ -244,30 +243,11 @@ class Digwebs:
                 innermost = t.cast(t.Callable[[RequestContext], Response], self._dispatch)
                 self._global_chain = compose(global_mw, innermost, self.make_response)
             self._body_limit = self.config.get("max_content_length")
-            self._build_front()
+            self._front, self._known_hosts = error_handling.front_door(self)
             # The allocation shortcut in wsgi_app only skips __init__ calls
             # that do nothing but store their arguments.
             self._plain_classes = self.request_class.__init__ is Request.__init__
             self._finalized = True
-
-    def _build_front(self) -> None:
-        """Compose what wsgi_app runs before routing: proxy rewrite, host check."""
-        proxies = self.trusted_proxies = TrustedProxies.from_config(self.config)
-        check = HostCheck.from_config(self.config)
-        if proxies is None:
-            # PERF: with no rewrite, a Host value seen before is let in by
-            # wsgi_app's own set lookup, without a call.
-            self._front = check
-            self._known_hosts = check.known
-        else:
-            rewrite = proxies.rewrite
-
-            def front(environ: dict[str, t.Any]) -> HttpError | None:
-                rewrite(environ)
-                return check(environ)
-
-            self._front = front
-            self._known_hosts = None
 
     def _first_front(self, environ: dict[str, t.Any]) -> HttpError | None:
         # The front door is built with the chains; a request arriving first
@@ -309,20 +289,10 @@ class Digwebs:
         return MatchResult(self._route_info(rule, fn), params)
 
     def url_for(self, name: str, /, **values: t.Any) -> str:
-        """Build the URL of route ``name``; unknown values become the query.
+        """Build the URL of route ``name``; values it does not take become the query.
 
-        ``name`` is positional-only, so a route parameter may be called
-        ``name`` too. Under a mount point (``SCRIPT_NAME``) the URL starts
-        with it, and always with exactly one ``/``: a hostile ``SCRIPT_NAME``
-        such as ``//evil.example`` cannot turn it into another host's URL.
-
-        ``_external=True`` makes the URL absolute, as Flask's: in a request,
-        with its scheme and host (after the trusted proxy rewrite, and checked
-        against ``allowed_hosts`` before the request was routed), without the
-        scheme's default port; outside a request with the ``server_name`` and
-        ``preferred_url_scheme`` settings (a :class:`RuntimeError` when
-        ``server_name`` is not set). ``_scheme="https"`` sets the scheme and
-        implies ``_external``. ``_anchor`` adds a ``#fragment``.
+        ``_external``, ``_scheme`` and ``_anchor`` as in Flask; the mount point
+        and the host rules are described at :func:`digwebs.urls.build`.
         """
         return urls.build(self, name, values)
 
@@ -447,7 +417,7 @@ class Digwebs:
         try:
             direct = route.direct
             if direct is not None:
-                return direct(ctx, start_response)  # type: ignore[arg-type]
+                return direct(ctx, environ, start_response)  # type: ignore[arg-type]
             return route.chain(ctx)
         except HttpError as exc:
             return self.handle_http_error(ctx, exc)

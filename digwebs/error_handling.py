@@ -5,8 +5,9 @@ module decides which error a request that went wrong is answered with and
 runs the project's handlers: an :class:`~digwebs.errors.HttpError` raised in
 a route or middleware (:func:`handle_http_error`), any other exception
 (:func:`handle_exception`, a 500), a request no route matches
-(:func:`not_found`), a target that is not a path (:func:`not_a_path`) and a
-request the front door refuses before routing (:func:`refuse`).
+(:func:`not_found`), a target that is not a path (:func:`not_a_path`), and
+the front door (:func:`front_door`), which refuses a bad host before routing
+(:func:`refuse`).
 :class:`~digwebs.Digwebs` calls these; its ``handle_http_error`` and
 ``handle_exception`` methods delegate here.
 """
@@ -18,6 +19,8 @@ import typing as t
 from . import error_pages, results
 from .context import RequestContext, _cv_ctx
 from .errors import BadRequest, HttpError, NotFound
+from .hosts import HostCheck
+from .proxies import TrustedProxies
 
 if t.TYPE_CHECKING:
     from .app import Digwebs
@@ -30,6 +33,7 @@ __all__ = [
     "not_found",
     "not_a_path",
     "refuse",
+    "front_door",
 ]
 
 
@@ -133,3 +137,27 @@ def refuse(
         return results.finish(ctx, resp, start_response)
     finally:
         _cv_ctx.reset(token)
+
+
+def front_door(
+    app: Digwebs,
+) -> tuple[t.Callable[[dict[str, t.Any]], HttpError | None], t.Container[t.Any] | None]:
+    """Compose what ``wsgi_app`` runs before routing: proxy rewrite, then host check.
+
+    Sets ``app.trusted_proxies`` and returns the door (``None`` lets the
+    request in, an :class:`HttpError` is answered by :func:`refuse`) and the
+    Host values it already let in. PERF: with no rewrite, a Host seen before
+    is let in by ``wsgi_app``'s own set lookup, without a call; with one,
+    there is no such set (``None``): every request passes the door.
+    """
+    proxies = app.trusted_proxies = TrustedProxies.from_config(app.config)
+    check = HostCheck.from_config(app.config)
+    if proxies is None:
+        return check, check.known
+    rewrite = proxies.rewrite
+
+    def front(environ: dict[str, t.Any]) -> HttpError | None:
+        rewrite(environ)
+        return check(environ)
+
+    return front, None

@@ -41,7 +41,19 @@ def url_for(name: str, /, **values: t.Any) -> str:
 
 
 def build(app: Digwebs, name: str, values: dict[str, t.Any]) -> str:
-    """The URL of ``app``'s route ``name``; what :meth:`Digwebs.url_for` documents.
+    """The URL of ``app``'s route ``name``; unknown values become the query.
+
+    Under a mount point (``SCRIPT_NAME``) the URL starts with it, and always
+    with exactly one ``/``: a hostile ``SCRIPT_NAME`` such as
+    ``//evil.example`` cannot turn it into another host's URL.
+
+    ``_external=True`` makes the URL absolute, as Flask's: in a request, with
+    its scheme and host (after the trusted proxy rewrite, and checked against
+    ``allowed_hosts`` before the request was routed), without the scheme's
+    default port; outside a request with the ``server_name`` and
+    ``preferred_url_scheme`` settings (a :class:`RuntimeError` when
+    ``server_name`` is not set). ``_scheme="https"`` sets the scheme and
+    implies ``_external``. ``_anchor`` adds a ``#fragment``.
 
     Called by the public ``url_for`` functions only: a deprecation warning
     points at their caller.
