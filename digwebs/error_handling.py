@@ -69,14 +69,19 @@ def handle_http_error(app: Digwebs, ctx: RequestContext, exc: HttpError) -> Resp
 
 
 def handle_exception(app: Digwebs, ctx: RequestContext, exc: Exception) -> Response:
-    """Log an unhandled exception and answer 500 (with details in debug).
+    """Answer an exception a handler raised: its own handler, else a logged 500.
 
-    A registered 500 handler answers first; if it fails too, that is logged
-    and the built-in page answers.
+    A handler registered for the exception's class (or a base class)
+    answers it, and nothing is logged: it was expected (as in Flask). Any
+    other exception is logged at ERROR and answered by a registered 500
+    handler or the built-in page (with details in debug); a handler that
+    fails too is logged and the built-in page answers.
     """
-    req = ctx.request
-    app.logger.error("Exception on %s %s", req.method, req.path, exc_info=exc)
-    handler = find_error_handler(app, exc, 500)
+    handler = find_error_handler(app, exc, None)
+    if handler is None:
+        req = ctx.request
+        app.logger.error("Exception on %s %s", req.method, req.path, exc_info=exc)
+        handler = find_error_handler(app, exc, 500)
     if handler is not None:
         try:
             return error_pages.call_error_handler(app, ctx, handler, exc, 500)

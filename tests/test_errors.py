@@ -140,6 +140,28 @@ def test_errorhandler_for_an_exception_class_and_subclasses(app, client):
     assert (r.status_code, r.text) == (409, "handled Specific")
 
 
+def test_an_exception_its_handler_answers_is_not_logged_as_an_error(app, client, caplog):
+    # As Flask: a handler registered for the exception's class handles it;
+    # only an exception nothing handles (a 500, custom page or not) is logged.
+    class AppError(Exception):
+        pass
+
+    app.errorhandler(AppError)(lambda e: ("handled", 409))
+    app.errorhandler(500)(lambda e: "sorry")
+
+    def handled():
+        raise AppError("expected")
+
+    app.add_route("/handled", handled)
+    app.add_route("/unhandled", lambda: {}["missing"])
+    with caplog.at_level(logging.ERROR, logger="digwebs"):
+        assert client.get("/handled").status_code == 409
+        assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+        assert client.get("/unhandled").text == "sorry"
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].exc_info[0] is KeyError
+
+
 def test_errorhandler_by_http_error_class(app, client):
     @app.errorhandler(BadRequest)
     def bad(error):
