@@ -9,7 +9,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= gevent
 
-.PHONY: demo test docs venv bench bench-server clean
+.PHONY: demo test lint docs venv bench bench-server clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,9 +35,14 @@ demo: $(STAMP)
 docs: $(STAMP)
 	$(PY) -m sphinx -W --keep-going -E -q -b html docs build/docs
 
-# The docs are built first; their examples run in the suite
-# (tests/test_docs_examples.py).
-test: $(STAMP) docs
+# Lint and types (the whole code base, benchmarks too), then the docs, whose
+# examples run in the suite (tests/test_docs_examples.py), then the suite.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check digwebs digwebs_cli tests benchmarks
+	$(VENV)/bin/ruff format --check digwebs digwebs_cli tests benchmarks
+	$(VENV)/bin/mypy --strict digwebs digwebs_cli
+
+test: $(STAMP) lint docs
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)

@@ -101,7 +101,8 @@ def _option(flag: str, help_text: str, **kwargs: t.Any) -> t.Callable[..., t.Any
 @_option(
     "--header-timeout",
     "Seconds a client has to send its request line and headers, then 408 "
-    "(--workers threads and sync) [default: 10].",
+    "(every worker model; under gevent from the head's first byte, an idle "
+    "connection closing at the keep-alive timeout) [default: 10].",
     metavar="S",
 )
 @_option(
