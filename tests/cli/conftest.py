@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import typing as t
+from pathlib import Path
 
 import click.testing
 import pytest
@@ -96,3 +99,29 @@ def restore_imports(tmp_path_factory):
 
     yield forget
     forget()
+
+
+@pytest.fixture(scope="session")
+def generated(tmp_path_factory) -> Path:
+    """A project made by ``digwebs new site --no-input`` (once; copy it before changing it)."""
+    base = tmp_path_factory.mktemp("generated")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGWEBS_")}
+    env.update(HOME=str(base), PYTHONPATH=str(Path(__file__).resolve().parents[2]))
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "digwebs_cli",
+            "new",
+            "site",
+            "--no-input",
+            "--output-dir",
+            str(base),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return base / "site"

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import click.testing
@@ -24,31 +22,6 @@ from digwebs_cli.serve_settings import load_project_config, resolve_settings
 
 REPO = Path(__file__).resolve().parents[2]
 SECRET = "8f1c2e9a7b3d4c6e0f5a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6"
-
-
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("generated")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGWEBS_")}
-    env.update(HOME=str(base), PYTHONPATH=str(REPO))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "digwebs_cli",
-            "new",
-            "site",
-            "--no-input",
-            "--output-dir",
-            str(base),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return base / "site"
 
 
 @pytest.fixture

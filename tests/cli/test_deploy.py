@@ -35,31 +35,6 @@ NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").e
 needs_nginx = pytest.mark.skipif(NGINX is None, reason="nginx is not installed")
 
 
-@pytest.fixture(scope="module")
-def generated(tmp_path_factory) -> Path:
-    base = tmp_path_factory.mktemp("generated")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGWEBS_")}
-    env.update(HOME=str(base), PYTHONPATH=str(REPO))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "digwebs_cli",
-            "new",
-            "site",
-            "--no-input",
-            "--output-dir",
-            str(base),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return base / "site"
-
-
 @pytest.fixture
 def project(generated, tmp_path, monkeypatch) -> t.Iterator[Path]:
     """A fresh copy of the generated project, the current folder, no DIGWEBS_* set."""
