@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import typing as t
@@ -125,3 +126,24 @@ def generated(tmp_path_factory) -> Path:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return base / "site"
+
+
+@pytest.fixture
+def generated_copy(generated, tmp_path, monkeypatch, restore_imports) -> t.Iterator[Path]:
+    """A fresh copy of :func:`generated`, the current folder, with no DIGWEBS_* variable set.
+
+    The environment (which a command's ``.env`` may fill) is restored after.
+    """
+    from digwebs_cli import discovery
+
+    root = tmp_path / "site"
+    shutil.copytree(generated, root)
+    saved = dict(os.environ)
+    for name in [n for n in os.environ if n.startswith("DIGWEBS_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.chdir(root)
+    discovery.forget_env_files()
+    yield root
+    discovery.forget_env_files()
+    os.environ.clear()
+    os.environ.update(saved)

@@ -9,13 +9,11 @@ project (its app imported in a child process, as a worker would).
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import click.testing
 import pytest
 
-from digwebs_cli import discovery
 from digwebs_cli.check import deploy_findings
 from digwebs_cli.main import cli
 from digwebs_cli.serve_settings import load_project_config, resolve_settings
@@ -25,19 +23,9 @@ SECRET = "8f1c2e9a7b3d4c6e0f5a1b2c3d4e5f60718293a4b5c6d7e8f9a0b1c2d3e4f5a6"
 
 
 @pytest.fixture
-def project(generated, tmp_path, monkeypatch, restore_imports):
+def project(generated_copy: Path) -> Path:
     """A fresh copy of the generated project, the current folder, no DIGWEBS_* set."""
-    root = tmp_path / "site"
-    shutil.copytree(generated, root)
-    saved = dict(os.environ)
-    for name in [n for n in os.environ if n.startswith("DIGWEBS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(root)
-    discovery.forget_env_files()
-    yield root
-    discovery.forget_env_files()
-    os.environ.clear()
-    os.environ.update(saved)
+    return generated_copy
 
 
 @pytest.fixture

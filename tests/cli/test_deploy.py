@@ -27,7 +27,6 @@ from pathlib import Path
 import click.testing
 import pytest
 
-from digwebs_cli import discovery
 from digwebs_cli.main import cli
 
 REPO = Path(__file__).resolve().parents[2]
@@ -36,19 +35,9 @@ needs_nginx = pytest.mark.skipif(NGINX is None, reason="nginx is not installed")
 
 
 @pytest.fixture
-def project(generated, tmp_path, monkeypatch) -> t.Iterator[Path]:
+def project(generated_copy: Path) -> Path:
     """A fresh copy of the generated project, the current folder, no DIGWEBS_* set."""
-    root = tmp_path / "site"
-    shutil.copytree(generated, root)
-    saved = dict(os.environ)
-    for name in [n for n in os.environ if n.startswith("DIGWEBS_")]:
-        monkeypatch.delenv(name)
-    monkeypatch.chdir(root)
-    discovery.forget_env_files()
-    yield root
-    discovery.forget_env_files()
-    os.environ.clear()
-    os.environ.update(saved)
+    return generated_copy
 
 
 def deploy(*args: str) -> click.testing.Result:
