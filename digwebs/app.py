@@ -14,16 +14,16 @@ import typing as t
 from pathlib import Path
 
 from . import error_handling, loading, results, urls
+from .chains import MiddlewareEntry, MiddlewareInfo, compose, describe, ordered, route_links
 from .config import load_config
 from .context import RequestContext, _cv_ctx
 from .errors import HttpError, MethodNotAllowed, RequestRedirect
 from .loading import MatchResult, RouteInfo
-from .middleware import MiddlewareEntry, MiddlewareInfo, compose, describe, ordered, route_links
 from .proxies import TrustedProxies
-from .request import Request
-from .response import Response
 from .routing import Router, Rule, method_names
 from .urls import default_route_name as default_route_name
+from .wrappers.request import Request
+from .wrappers.response import Response
 
 if t.TYPE_CHECKING:
     from .testing import TestClient

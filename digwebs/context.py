@@ -27,8 +27,8 @@ import operator
 import typing as t
 
 from .local import _PROXY_OWN, LocalProxy
-from .request import Request
-from .response import Response
+from .wrappers.request import Request
+from .wrappers.response import Response
 
 if t.TYPE_CHECKING:
     from .app import Digwebs

@@ -45,15 +45,15 @@ from dataclasses import replace
 
 from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 
+from .chains import describe
 from .config import ConfigError
 from .context import _cv_ctx
 from .errors import Forbidden
-from .middleware import describe
 
 if t.TYPE_CHECKING:
     from .app import Digwebs
+    from .chains import MiddlewareInfo
     from .context import RequestContext
-    from .middleware import MiddlewareInfo
     from .routing import Rule
 
 __all__ = ["CSRFError", "csrf_exempt", "csrf_token", "route_guard", "SAFE_METHODS"]

@@ -30,8 +30,8 @@ import typing as t
 from html import escape
 
 if t.TYPE_CHECKING:
+    from .chains import MiddlewareInfo
     from .context import RequestContext
-    from .middleware import MiddlewareInfo
 
 __all__ = ["render", "safe_repr", "is_framework_file", "REPR_LIMIT", "CONTEXT_LINES"]
 

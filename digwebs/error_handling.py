@@ -24,7 +24,7 @@ from .proxies import TrustedProxies
 
 if t.TYPE_CHECKING:
     from .app import Digwebs
-    from .response import Response
+    from .wrappers.response import Response
 
 __all__ = [
     "find_error_handler",

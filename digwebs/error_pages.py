@@ -27,7 +27,7 @@ import traceback
 import typing as t
 
 from .errors import APIError, HttpError, InternalServerError, NotFound, Redirect
-from .response import Response
+from .wrappers.response import Response
 
 if t.TYPE_CHECKING:
     from .app import Digwebs

@@ -1,7 +1,7 @@
 """HTTP errors, redirects and the API error family.
 
 Every :class:`HttpError` is an exception *and* knows how to render itself as a
-:class:`~digwebs.response.Response`, so the dispatcher needs a single
+:class:`~digwebs.Response`, so the dispatcher needs a single
 ``except HttpError`` branch, and a handler may either ``raise`` or ``return``
 one (``return redirect("/")`` and ``raise redirect("/")`` both work).
 """
@@ -12,7 +12,7 @@ import typing as t
 from html import escape
 from urllib.parse import quote
 
-from .response import Response, status_line
+from .wrappers.response import Response, status_line
 
 __all__ = [
     "HttpError",

@@ -41,7 +41,7 @@ from .errors import RangeNotSatisfiable
 
 if t.TYPE_CHECKING:
     from .context import RequestContext
-    from .response import Response
+    from .wrappers.response import Response
 
 __all__ = [
     "FileBody",

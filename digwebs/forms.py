@@ -1,6 +1,6 @@
 """Reading and parsing the request body: the raw bytes, urlencoded and multipart forms.
 
-:class:`~digwebs.request.Request` delegates here: ``Request.body`` is
+:class:`~digwebs.Request` delegates here: ``Request.body`` is
 :func:`_read_body` (Content-Length and ``max_content_length`` checked, the
 server's read errors turned into 400), and ``Request.form`` /
 ``Request.files`` are :class:`_FormAttribute` descriptors. A browser's
@@ -23,7 +23,7 @@ from .errors import BadRequest, PayloadTooLarge
 from .uploads import FileStorage
 
 if t.TYPE_CHECKING:
-    from .request import Request
+    from .wrappers.request import Request
 
 __all__: list[str] = []
 

@@ -21,9 +21,9 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
+from .chains import MiddlewareInfo
 from .context import _cv_loading_app
 from .local import LocalProxy
-from .middleware import MiddlewareInfo
 
 if t.TYPE_CHECKING:
     from .app import Digwebs

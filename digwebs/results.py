@@ -25,9 +25,9 @@ from .error_pages import http_error_response as http_error_response
 from .error_pages import internal_error_response as internal_error_response
 from .error_pages import prefers_json as prefers_json
 from .errors import HttpError, Redirect
-from .response import _STATUS_LINES, Response, header_list, json_bytes, status_line
 from .security_headers import add_to as _add_security
 from .security_headers import for_app as _security_headers
+from .wrappers.response import _STATUS_LINES, Response, header_list, json_bytes, status_line
 
 if t.TYPE_CHECKING:
     from .app import Digwebs

@@ -18,8 +18,8 @@ from .context import _cv_ctx, _get_ctx
 
 if t.TYPE_CHECKING:
     from .app import Digwebs
-    from .request import Request
-    from .response import Response
+    from .wrappers.request import Request
+    from .wrappers.response import Response
 
 __all__ = ["Session", "SessionInterface", "flash", "get_flashed_messages"]
 

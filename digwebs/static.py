@@ -29,7 +29,7 @@ from .files import file_response
 from .files import guess_type as guess_type
 from .files import parse_range as parse_range
 from .files import safe_join as safe_join
-from .response import Response
+from .wrappers.response import Response
 
 if t.TYPE_CHECKING:
     from .app import Digwebs

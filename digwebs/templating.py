@@ -132,8 +132,8 @@ def view_result(app: Digwebs, fn: t.Callable[..., t.Any], template: str, rv: t.A
     error that names the function.
     """
     from .errors import HttpError
-    from .response import Response
     from .results import ViewResultError, _split_tuple
+    from .wrappers.response import Response
 
     if isinstance(rv, Response | HttpError):
         return rv

@@ -12,7 +12,7 @@ import typing as t
 
 if t.TYPE_CHECKING:
     from .context import RequestContext
-    from .response import Response
+    from .wrappers.response import Response
 
 __all__ = [
     "WSGIEnvironment",

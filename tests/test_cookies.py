@@ -162,8 +162,8 @@ def test_a_naive_expires_is_utc_not_local_time():
 
 def test_response_module_still_exports_dump_cookie():
     # importlib: digwebs.request and digwebs.response are the context proxies.
-    request_module = importlib.import_module("digwebs.request")
-    response_module = importlib.import_module("digwebs.response")
+    request_module = importlib.import_module("digwebs.wrappers.request")
+    response_module = importlib.import_module("digwebs.wrappers.response")
 
     assert response_module.dump_cookie is dump_cookie
     assert request_module.parse_cookie_header is parse_cookie_header

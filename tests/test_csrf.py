@@ -293,8 +293,8 @@ def test_two_tokens_differ_and_both_are_valid(client):
 
 
 def _request_with_cookies(client):
-    from digwebs.request import Request
     from digwebs.testing import build_environ
+    from digwebs.wrappers.request import Request
 
     cookie = "; ".join(f"{k}={v}" for k, v in client.cookies.items())
     return Request(build_environ("/", headers={"Cookie": cookie}))

@@ -23,7 +23,7 @@ from werkzeug.wrappers import Request as WRequest
 from digwebs import request
 from digwebs.datastructures import EnvironHeaders, FileStorage, MultiDict, parse_qs
 from digwebs.errors import BadRequestKeyError
-from digwebs.request import Request
+from digwebs.wrappers.request import Request
 
 # -- MultiDict: the dict methods it inherits must not leak its storage --------
 

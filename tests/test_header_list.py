@@ -6,7 +6,7 @@ import typing as t
 
 import pytest
 
-from digwebs.response import _checked_header_list, header_list
+from digwebs.wrappers.response import _checked_header_list, header_list
 
 CASES: list[t.Any] = [
     {},
@@ -80,7 +80,7 @@ def test_pairs_and_new_dict_shapes_take_the_checked_loop_once_learned_shapes_the
     # PERF: the only shortcut left is the function written per dict shape.
     import sys
 
-    module = sys.modules["digwebs.response"]
+    module = sys.modules["digwebs.wrappers.response"]
     calls: list[t.Any] = []
     checked = module._checked_header_list
 

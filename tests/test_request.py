@@ -15,8 +15,8 @@ from werkzeug.wrappers import Request as WRequest
 
 from digwebs import Digwebs, request
 from digwebs.errors import PayloadTooLarge
-from digwebs.request import Request
 from digwebs.testing import TestClient
+from digwebs.wrappers.request import Request
 
 
 @pytest.fixture
@@ -733,7 +733,7 @@ def test_body_parsing_lives_in_digwebs_forms():
     from pathlib import Path
 
     forms = importlib.import_module("digwebs.forms")
-    request_module = importlib.import_module("digwebs.request")
+    request_module = importlib.import_module("digwebs.wrappers.request")
     assert request_module.Request is Request
     assert isinstance(Request.__dict__["form"], forms._FormAttribute)
     assert isinstance(Request.__dict__["files"], forms._FormAttribute)

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from digwebs import Digwebs, Response, use
 from digwebs.datastructures import Headers
-from digwebs.response import _checked_header_list, header_list, json_bytes, parse_status
+from digwebs.wrappers.response import _checked_header_list, header_list, json_bytes, parse_status
 
-response_module = importlib.import_module("digwebs.response")  # digwebs.response: the proxy
+response_module = importlib.import_module("digwebs.wrappers.response")
 
 
 def send(app, resp_factory, method="GET"):

@@ -6,9 +6,9 @@ import pytest
 
 from digwebs import Digwebs, abort, api, ctx, redirect, use
 from digwebs.config import ConfigError
-from digwebs.response import Response
 from digwebs.security_headers import header_name, parse
 from digwebs.testing import TestClient
+from digwebs.wrappers.response import Response
 
 DEFAULT = {
     "X-Content-Type-Options": "nosniff",

@@ -13,8 +13,8 @@ import typing as t
 from datetime import datetime
 from http import HTTPStatus
 
-from .cookies import dump_cookie
-from .datastructures import Headers, _check_header_value
+from ..cookies import dump_cookie
+from ..datastructures import Headers, _check_header_value
 
 __all__ = ["Response", "dump_cookie", "json_bytes", "parse_status", "status_line"]
 

@@ -1,7 +1,7 @@
 """Koa-style middleware and the composition of each route's chain.
 
 A middleware is ``fn(ctx, next)``: it may work before calling ``next()``, look
-at or change the :class:`~digwebs.response.Response` that ``next()`` returns,
+at or change the :class:`~digwebs.Response` that ``next()`` returns,
 or return its own value without calling ``next`` at all (short-circuit).
 
 Chains are composed once, when the application is finalised (:func:`compose`):
@@ -25,8 +25,8 @@ from .context import _cv_ctx
 if t.TYPE_CHECKING:
     from .app import Digwebs
     from .context import RequestContext
-    from .response import Response
     from .routing import Rule
+    from .wrappers.response import Response
 
 __all__ = ["MiddlewareInfo", "middleware", "use"]
 
@@ -199,7 +199,7 @@ def compose(
 
     Called once per chain at start-up; the result is what a request calls.
     A middleware's ``next()`` returns the inner chain's
-    :class:`~digwebs.response.Response` and makes it ``ctx.response``; a
+    :class:`~digwebs.Response` and makes it ``ctx.response``; a
     value a middleware returns instead of a response is turned into one by
     ``to_response``, as a handler's would be.
     """

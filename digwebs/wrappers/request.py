@@ -11,11 +11,11 @@ from __future__ import annotations
 import typing as t
 from urllib.parse import quote
 
-from .cookies import parse_cookie_header as parse_cookie_header  # re-exported
-from .datastructures import MultiDict, parse_qs
-from .errors import BadRequest, UnsupportedMediaType
-from .forms import _FormAttribute, _loads_json, _parse_form, _read_body
-from .headers import EnvironHeaders
+from ..cookies import parse_cookie_header as parse_cookie_header  # re-exported
+from ..datastructures import MultiDict, parse_qs
+from ..errors import BadRequest, UnsupportedMediaType
+from ..forms import _FormAttribute, _loads_json, _parse_form, _read_body
+from ..headers import EnvironHeaders
 
 __all__ = ["Request"]
 
