@@ -27,21 +27,22 @@ A variable that came from the project's ``.env`` file (read by
 a real environment variable wins over it) counts where that variable
 would, and ``--print-config`` names it ``NAME (.env)``.
 
-Also what they translate to in gunicorn's terms, and ``--print-config``,
-which shows the result and where each value came from. gunicorn's proxy
-trust (``forwarded_allow_ips``, ``secure_scheme_headers``) is not a setting
-of its own: it is derived from the app config's ``trusted_proxies``, so
-gunicorn and digwebs always believe the same peers.
+Also ``--print-config``, which shows the result, where each value came
+from and what it translates to in gunicorn's terms (those are
+:mod:`digwebs_cli.gunicorn_settings`'s). gunicorn's proxy trust
+(``forwarded_allow_ips``, ``secure_scheme_headers``) is not a setting of
+its own: it is derived from the app config's ``trusted_proxies``, so
+gunicorn and digwebs always believe the same peers. The project's config,
+and where each of its values was set, are read by
+:mod:`digwebs_cli.project_config` (for ``digwebs check`` and ``digwebs
+deploy`` too).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import difflib
-import math
 import os
-import secrets
-import tomllib
 import typing as t
 from pathlib import Path
 
@@ -49,8 +50,19 @@ import click
 
 from digwebs_cli.errors import DigwebsCliError
 
+# The names imported "as" themselves are re-exported: they were first
+# defined here.
+from digwebs_cli.gunicorn_settings import WORKER_CLASSES as WORKER_CLASSES
+from digwebs_cli.gunicorn_settings import gunicorn_options as gunicorn_options
+from digwebs_cli.gunicorn_settings import reload_patterns as reload_patterns
+from digwebs_cli.project_config import config_key_source as config_key_source
+from digwebs_cli.project_config import env_file_variables as env_file_variables
+from digwebs_cli.project_config import load_project_config as load_project_config
+from digwebs_cli.project_config import read_server_config as read_server_config
+from digwebs_cli.project_config import server_key_source as server_key_source
+from digwebs_cli.project_config import variable_source as variable_source
+
 if t.TYPE_CHECKING:  # pragma: no cover
-    from digwebs.config import Config
     from digwebs_cli.locator import AppLocator
 
 # --------------------------------------------------------------------------
@@ -58,11 +70,6 @@ if t.TYPE_CHECKING:  # pragma: no cover
 
 ENVIRONMENTS = ("development", "production")
 WORKER_MODELS = ("sync", "threads", "gevent")
-WORKER_CLASSES = {
-    "sync": "digwebs_cli.workers.DigwebsSyncWorker",
-    "threads": "digwebs_cli.workers.DigwebsThreadWorker",
-    "gevent": "digwebs_cli._gevent_support.DigwebsGeventWorker",
-}
 # digwebs' subclasses of a gunicorn worker, shown by --print-config under the
 # stock name first
 _SUBCLASSED = {
@@ -82,22 +89,6 @@ ENV_PREFIX = "DIGWEBS_SERVE_"
 CONFIG_ENV_PREFIX = "DIGWEBS_SERVER__"  # digwebs.config's override of [server] keys
 # settings whose built-in default depends on the environment
 _ENV_DEFAULTS = ("reload", "access_log", "warn_blocking")
-
-
-def env_file_variables(cwd: Path) -> dict[str, str]:
-    """The variables the project's ``.env`` supplied (not those a real variable overrode).
-
-    The file is read once per process (the ``digwebs`` group has usually
-    read it already, before the options were parsed).
-    """
-    from digwebs_cli.discovery import load_env_file
-
-    return load_env_file(cwd)
-
-
-def variable_source(name: str, from_env_file: t.Container[str]) -> str:
-    """How ``--print-config`` names environment variable *name*: ``NAME`` or ``NAME (.env)``."""
-    return f"{name} (.env)" if name in from_env_file else name
 
 
 @dataclasses.dataclass
@@ -261,61 +252,6 @@ _CONVERTERS: dict[str, t.Callable[[str, t.Any], t.Any]] = {
 _KEYS = tuple(_CONVERTERS)
 
 
-def read_server_config(
-    cwd: Path,
-    env: str,
-    from_env_file: t.Container[str] = (),
-    config: t.Mapping[str, t.Any] | None = None,
-) -> tuple[dict[str, t.Any], dict[str, str]]:
-    """The project's ``[server]`` table, as :mod:`digwebs.config` layers it, and its sources.
-
-    The values are ``config["server"]`` of :func:`load_project_config`
-    (``config/default.toml``, then ``config/<env>.toml``, then
-    ``DIGWEBS_SERVER__<KEY>`` variables): the one layering the app gets
-    too, read in the master without importing the app. The sources say,
-    for each key, where its value was set (:func:`server_key_source`).
-
-    :param config: the loaded config, when the caller has it already.
-    """
-    if config is None:
-        config, _ = load_project_config(cwd, env)
-    table = config.get("server", {})
-    if not isinstance(table, dict):
-        where = config_key_source(cwd, env, "server", from_env_file)
-        raise DigwebsCliError(f"{where}: server must be a table ([server]), not a value")
-    values = dict(table)
-    sources = {key: server_key_source(cwd, env, key, from_env_file) for key in values}
-    return values, sources
-
-
-def server_key_source(cwd: Path, env: str, key: str, from_env_file: t.Container[str] = ()) -> str:
-    """Where ``[server]`` key *key* was set, as ``--print-config`` names it.
-
-    ``DIGWEBS_SERVER__KEY`` (``(.env)`` when the project's ``.env`` set it),
-    else ``config/<env>.toml [server]``, else ``config/default.toml
-    [server]``, else ``default``. Only names the source: the value is
-    :mod:`digwebs.config`'s.
-    """
-    for name in os.environ:
-        # digwebs.config's rule: the prefix as written, the rest in any case
-        if name.startswith("DIGWEBS_") and name[8:].lower() == f"server__{key.lower()}":
-            return variable_source(name, from_env_file)
-    for filename in (f"{env}.toml", "default.toml"):
-        table = _toml_of(cwd / "config" / filename).get("server")
-        if isinstance(table, dict) and key in table:
-            return f"config/{filename} [server]"
-    return "default"
-
-
-def _toml_of(path: Path) -> dict[str, t.Any]:
-    """The TOML file at *path*, or ``{}`` (missing or broken: load_config reports it)."""
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
-        return {}
-
-
 def deprecated_variable(option: str, canonical: str, canonical_set: bool) -> tuple[str, str] | None:
     """The deprecated ``DIGWEBS_SERVE_<OPTION>`` variable's name and a warning, or None.
 
@@ -330,65 +266,6 @@ def deprecated_variable(option: str, canonical: str, canonical_set: bool) -> tup
     if canonical_set:
         return name, f"{name} is deprecated and ignored: {canonical} is set, and wins"
     return name, f"{name} is deprecated: write {canonical}, the config's variable"
-
-
-# --------------------------------------------------------------------------
-# The app's own config (read in the master, never by importing the app)
-
-
-def load_project_config(cwd: Path, env: str) -> tuple[Config, str | None]:
-    """The config the app of *cwd* gets in *env*, and why its secret_key is refused.
-
-    :func:`digwebs.config.load_config` with ``DIGWEBS_ENV`` set to *env*
-    (``.env`` has been read into the environment already, as for the app).
-    A production config without a usable secret_key is still returned (with
-    a throwaway secret in its place), so that ``digwebs check`` can report
-    every other finding and ``digwebs deploy`` can be run before the secret
-    is in place on the server; the second value is then the reason digwebs
-    refuses it. Any other problem is a :class:`DigwebsCliError`.
-    """
-    from digwebs.config import ConfigError, load_config
-
-    environ = dict(os.environ, DIGWEBS_ENV=env)
-    secret_problem: str | None = None
-    try:
-        return load_config(cwd, environ=environ), None
-    except ConfigError as exc:
-        message = str(exc)
-        if not message.startswith("secret_key "):
-            raise _config_error(cwd, env, message) from None
-        secret_problem = message
-    environ["DIGWEBS_SECRET_KEY"] = secrets.token_hex(32)
-    try:
-        config = load_config(cwd, environ=environ)
-    except ConfigError as exc:
-        raise _config_error(cwd, env, str(exc)) from None
-    config["secret_key"] = None  # not the project's: never let it be used
-    return config, secret_problem
-
-
-def _config_error(cwd: Path, env: str, message: str) -> DigwebsCliError:
-    """A config error, naming where the key it is about was set (when it names one)."""
-    key = message.split(" ", 1)[0].split(".", 1)[0]
-    where = ""
-    if key.isidentifier():
-        source = config_key_source(cwd, env, key, env_file_variables(cwd))
-        if source != "default":
-            where = f" (set in {source})"
-    # digwebs.config names files by their full path: the project's relative
-    message = message.replace(f"{Path(cwd) / 'config'}{os.sep}", f"config{os.sep}")
-    return DigwebsCliError(f"the {env} config does not load: {message}{where}")
-
-
-def config_key_source(cwd: Path, env: str, key: str, from_env_file: t.Container[str] = ()) -> str:
-    """Where the app config's top-level *key* comes from, as ``--print-config`` names it."""
-    name = "DIGWEBS_" + key.upper()
-    if name in os.environ:
-        return variable_source(name, from_env_file)
-    for filename in (f"{env}.toml", "default.toml"):
-        if key in _toml_of(cwd / "config" / filename):
-            return f"config/{filename}"
-    return "default"
 
 
 def resolve_settings(
@@ -481,81 +358,6 @@ def resolve_settings(
 
 # --------------------------------------------------------------------------
 # --print-config
-
-
-def gunicorn_options(settings: Settings) -> dict[str, t.Any]:
-    """The gunicorn settings *settings* translate to."""
-    model = settings.workers
-    options: dict[str, t.Any] = {
-        "bind": [settings.address],
-        "workers": settings.processes,
-        "worker_class": WORKER_CLASSES[model],
-        "threads": settings.threads if model == "threads" else 1,
-        "worker_connections": settings.connections,
-        "backlog": settings.backlog,
-        # gunicorn takes whole seconds
-        "timeout": math.ceil(settings.timeout),
-        "graceful_timeout": math.ceil(settings.graceful_timeout),
-        "keepalive": math.ceil(settings.keepalive),
-        "reload": settings.reload,
-        "reload_extra_files": reload_patterns(settings.cwd) if settings.reload else [],
-        "accesslog": "-" if settings.access_log else None,
-        "access_log_format": '%(h)s "%(r)s" %(s)s %(b)s %(M)sms',
-        "errorlog": "-",
-        "loglevel": "info",
-        "preload_app": False,  # never: under gevent the app must be imported after patching
-        "proc_name": f"digwebs {settings.app}",
-        "control_socket_disable": True,
-        "chdir": str(settings.cwd),
-        # The app's trusted_proxies, and nobody else, may tell gunicorn the
-        # request came over https (gunicorn's own default trusts 127.0.0.1,
-        # which would let any local process, or a proxy digwebs does not
-        # trust, set wsgi.url_scheme). One header, the one nginx sends and
-        # digwebs reads: gunicorn's other two would only add ways to get a
-        # 400 for headers that disagree.
-        "forwarded_allow_ips": ",".join(settings.trusted_proxies),
-        "secure_scheme_headers": (
-            {"X-FORWARDED-PROTO": "https"} if settings.trusted_proxies else {}
-        ),
-        # never SCRIPT_NAME / PATH_INFO from request headers: the prefix
-        # comes from X-Forwarded-Prefix, read by digwebs from trusted proxies
-        "forwarder_headers": "",
-    }
-    return options
-
-
-def reload_patterns(root: Path) -> list[str]:
-    """Files whose change restarts the workers, besides every imported module.
-
-    Python files of the project (top level and its package folders), views,
-    config and ``.env`` (a restarted worker reads it again: see
-    :func:`digwebs_cli.gunicorn_app.refresh_env_file`). gunicorn expands the
-    glob patterns on every scan, so files created later are watched too
-    (from their first change on: a new file only sets its baseline).
-    Folders that hold no project code (static files, virtual environments,
-    node_modules) are left out: the poller stats every file every second.
-    """
-    patterns = [
-        str(root / "*.py"),
-        str(root / "config" / "*.toml"),
-        str(root / "views" / "**" / "*"),
-        # a glob, not the path: gunicorn refuses a plain file that does not
-        # exist (yet); ".en[v]" matches .env alone (not .env.example), and a
-        # pattern starting with "." may match a hidden file
-        str(root / ".en[v]"),
-    ]
-    skip = {"static", "views", "config", "node_modules", "__pycache__", "build", "dist", "tests"}
-    try:
-        entries = sorted(os.scandir(root), key=lambda e: e.name)
-    except OSError:
-        entries = []
-    for entry in entries:
-        if not entry.is_dir() or entry.name.startswith(".") or entry.name in skip:
-            continue
-        if (Path(entry.path) / "pyvenv.cfg").exists() or entry.name.endswith(".egg-info"):
-            continue
-        patterns.append(str(Path(entry.path) / "**" / "*.py"))
-    return patterns
 
 
 def print_config(settings: Settings) -> None:

@@ -60,7 +60,8 @@ def load_project(env: str, locator: AppLocator | str | None = None) -> Project:
     :param locator: the command line's app (an import string also works).
     """
     from digwebs_cli.discovery import load_env_file
-    from digwebs_cli.serve_settings import load_project_config, resolve_settings
+    from digwebs_cli.project_config import load_project_config
+    from digwebs_cli.serve_settings import resolve_settings
 
     if not isinstance(locator, AppLocator):
         locator = AppLocator(locator)
