@@ -163,7 +163,7 @@ hosts = st.tuples(names, ports).map("".join)
 mounts = st.lists(st.text("abc019-_.~", min_size=1, max_size=5), max_size=2).map(
     lambda parts: "".join("/" + p for p in parts)
 )
-# No "/": digwebs quotes it in a one-segment parameter (see test_url_building.py).
+# No "/": digwebs quotes it in a one-segment parameter (see routing/test_rules.py).
 values = st.text("abcXYZ019-_.~ %?#&", min_size=1, max_size=8)
 
 

@@ -1,5 +1,6 @@
-"""URL building, differential against werkzeug's ``Map`` / ``MapAdapter.build``.
+"""Rules: a path pattern parsed, and the URL it builds (digwebs.routing.rules).
 
+URL building is differential against werkzeug's ``Map`` / ``MapAdapter.build``:
 werkzeug is the oracle for which rule a name's values pick, how static text,
 parameters and the query are percent-encoded, and which values are left
 out. Where digwebs deliberately differs, the difference is excluded from the
@@ -10,7 +11,8 @@ comparison and tested on its own:
 * floats are written without an exponent (werkzeug writes ``1e-05``, which
   its float converter refuses);
 * int and float parameters refuse values their converter could not match
-  (negative, NaN, infinite): a ``BuildError`` instead of a dead URL.
+  (negative, NaN, infinite): a ``BuildError`` instead of a dead URL (what
+  the converters write and refuse is tested in test_converters.py).
 
 Every URL digwebs builds is also matched back through its router: the same
 rule, the same values (the round trip werkzeug's docs leave to the user).
@@ -18,13 +20,13 @@ rule, the same values (the round trip werkzeug's docs leave to the user).
 
 from __future__ import annotations
 
-import math
 import typing as t
 import uuid
 from urllib.parse import unquote
 
 import pytest
-from hypothesis import example, given, settings
+from _helpers import UUID_TEXT, echo_params
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.routing import BuildError as WBuildError
 from werkzeug.routing import Map
@@ -32,11 +34,8 @@ from werkzeug.routing import Rule as WRule
 
 from digwebs.routing import (
     BuildError,
-    FloatConverter,
-    IntConverter,
     Router,
     Rule,
-    UUIDConverter,
 )
 
 EXAMPLES = settings(max_examples=200, deadline=None)
@@ -192,88 +191,6 @@ ROUND_TRIP: dict[str, st.SearchStrategy[t.Any]] = {
 }
 
 
-# -- floats: never an exponent, always what the converter reads back ----------
-
-
-@EXAMPLES
-@given(st.floats(min_value=0, allow_nan=False, allow_infinity=False))
-def test_every_finite_float_is_written_as_the_converter_reads_it(value):
-    conv = FloatConverter()
-    text = conv.to_url(value)
-    assert "e" not in text.lower()
-    whole, dot, frac = text.partition(".")
-    assert dot and whole.isdigit() and frac.isdigit()
-    assert conv.to_python(text) == value
-    if "e" not in str(value):
-        # Where werkzeug's str() has no exponent, the same digits.
-        assert text == str(value)
-
-
-@EXAMPLES
-@given(
-    st.from_regex(r"[0-9]{1,30}\.[0-9]{1,30}", fullmatch=True)
-    | st.sampled_from(["9" * 400 + ".5", "0." + "0" * 400 + "1"])
-)
-def test_every_float_the_converter_accepts_is_written_back_alike(text):
-    conv = FloatConverter()
-    try:
-        value = conv.to_python(text)
-    except ValueError:
-        assert math.isinf(float(text))  # the only refusal: too large for a float
-        return
-    assert float(conv.to_url(value)) == value
-
-
-@pytest.mark.parametrize("value", [-0.5, -1e-9, math.nan, math.inf, -math.inf])
-def test_floats_the_converter_cannot_match_are_refused(value):
-    with pytest.raises(ValueError):
-        FloatConverter().to_url(value)
-
-
-def test_negative_zero_is_written_as_zero():
-    assert FloatConverter().to_url(-0.0) == "0.0"
-
-
-# -- ints and uuids: a non-match, never another exception -----------------------
-
-
-@EXAMPLES
-@given(
-    st.text(st.sampled_from("0123456789\u0663\u00b2x"), min_size=1, max_size=20),
-    st.integers(0, 5000),
-)
-def test_int_to_python_returns_an_int_or_raises_value_error(text, padding):
-    text = "7" * padding + text
-    try:
-        value = IntConverter().to_python(text)
-    except ValueError:
-        assert not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > 4300
-        return
-    assert value == int(text) and text.isascii()
-
-
-@EXAMPLES
-@given(st.text(st.sampled_from("0123456789abcdefABCDEF-_{}+ :urnid"), min_size=30, max_size=40))
-@example("1234567_-1234-5678-1234-567812345678")  # int(..., 16) takes "_"
-@example("{{12345678123456781234567812345678}}")  # uuid.UUID strips braces
-@example("+2345678-1234-5678-1234-567812345678")
-def test_uuid_to_python_takes_only_the_canonical_form(text):
-    conv = UUIDConverter()
-    try:
-        value = conv.to_python(text)
-    except ValueError:
-        return
-    assert str(value) == text.lower()
-
-
-def test_uuid_to_url_refuses_what_is_not_a_uuid():
-    u = uuid.uuid4()
-    conv = UUIDConverter()
-    assert conv.to_url(u) == conv.to_url(str(u)) == str(u)
-    with pytest.raises(ValueError):
-        conv.to_url("../etc/passwd")
-
-
 # -- the deliberate differences from werkzeug ---------------------------------
 
 
@@ -300,3 +217,74 @@ def test_values_with_none_behave_as_werkzeug():
     router = digwebs_router(table)
     for values in [{}, {"y": 2}, {"y": None}, {"y": 2, "v": [1, None, 2]}, {"v": None}]:
         assert router.build("e", values) == werkzeug_build(table, values, None), values
+
+
+# -- parsing a rule ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["no-slash", "/x/<nope:y>", "/x/<a>/<a>", "/x/a<path:p>"],
+)
+def test_invalid_rules_are_refused(path):
+    with pytest.raises(ValueError):
+        Rule(path, None)
+
+
+def test_rule_path_is_normalised_to_angle_syntax(app):
+    app.add_route("/u/:name/posts/<int:id>", echo_params)
+    assert app.routes()[0].path == "/u/<name>/posts/<int:id>"
+
+
+@pytest.mark.parametrize("methods", ["GET", b"GET"])
+def test_methods_as_a_string_is_a_type_error(app, methods):
+    msg = "methods must be a list of method names, not a string"
+    with pytest.raises(TypeError, match=msg):
+        Rule("/x", None, methods)
+    with pytest.raises(TypeError, match=msg):
+        app.add_route("/x", echo_params, methods)
+    from digwebs import decorators
+
+    with pytest.raises(TypeError, match=msg):
+        decorators.route("/x", methods)
+
+
+# -- building through the application ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("rule", "values", "url"),
+    [
+        ("/w/<word>", {"word": "\u4f60 ?#"}, "/w/%E4%BD%A0%20%3F%23"),
+        ("/f/<float:x>", {"x": 2.5}, "/f/2.5"),
+        ("/id/<uuid:id>", {"id": uuid.UUID(UUID_TEXT)}, f"/id/{UUID_TEXT}"),
+        ("/v/<int:a>-<int:b>", {"a": 1, "b": 2, "page": 3}, "/v/1-2?page=3"),
+        ("/q", {"q": "\u00e9 &", "none": None}, "/q?q=%C3%A9+%26"),
+    ],
+)
+def test_url_for_quotes_values(app, rule, values, url):
+    app.add_route(rule, echo_params, name="r")
+    assert app.url_for("r", **values) == url
+
+
+def test_url_for_round_trips_through_the_router(app, client):
+    app.add_route("/w/<word>/<path:rest>", echo_params, name="r")
+    url = app.url_for("r", word="a b\u00e9", rest="x y/z")
+    assert client.get(url).json == {"word": ["str", "a b\u00e9"], "rest": ["str", "x y/z"]}
+
+
+def test_non_ascii_static_text_is_percent_encoded_and_still_matches(app, client):
+    app.add_route("/\u0432\u043e\u0439\u0442\u0438/", lambda: "login", name="login")
+    app.add_route("/caf\u00e9/<name>.\u00e9", echo_params, name="mixed")
+    url = app.url_for("login")
+    assert url == "/%D0%B2%D0%BE%D0%B9%D1%82%D0%B8/"
+    assert client.get(url).text == "login"
+    url = app.url_for("mixed", name="x y")
+    assert url == "/caf%C3%A9/x%20y.%C3%A9"
+    assert client.get(url).json == {"name": ["str", "x y"]}
+
+
+def test_none_is_dropped_from_the_query(app):
+    app.add_route("/q", echo_params, name="q")
+    assert app.url_for("q", v=[1, None, 2], w=None, x=(None,)) == "/q?v=1&v=2"
+    assert app.url_for("q", v={3}) == "/q?v=3"
