@@ -7,7 +7,7 @@ import os
 import pytest
 
 import digwebs.context
-from digwebs import Digwebs
+from digwebs import Digwebs, request
 
 
 @pytest.fixture(autouse=True)
@@ -33,3 +33,14 @@ def app(tmp_path):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def echo(app):
+    """Register ``/echo`` (any method) that returns what ``read(request)`` gives."""
+
+    def register(read, methods=("GET", "POST", "PUT", "PATCH", "DELETE")):
+        app.add_route("/echo", lambda: read(request), methods, name="echo")
+        app.add_route("/echo/<path:rest>", lambda rest: read(request), methods, name="echo_rest")
+
+    return register

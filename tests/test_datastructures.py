@@ -1,4 +1,4 @@
-"""MultiDict, query parsing and EnvironHeaders, unit and differential.
+"""MultiDict and query parsing, unit and differential (the headers: test_headers.py).
 
 The differential tests use werkzeug (a test-only dependency) as the oracle:
 digwebs claims the same behaviour, so random inputs must give the same
@@ -8,20 +8,18 @@ answers. Where digwebs deliberately differs, the test says so and why.
 from __future__ import annotations
 
 import copy
-import io
 import pickle
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
-from werkzeug.datastructures import EnvironHeaders as WEnvironHeaders
 from werkzeug.datastructures import MultiDict as WMultiDict
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request as WRequest
 
 from digwebs import request
-from digwebs.datastructures import EnvironHeaders, FileStorage, MultiDict, parse_qs
+from digwebs.datastructures import MultiDict, parse_qs
 from digwebs.errors import BadRequestKeyError
 from digwebs.wrappers.request import Request
 
@@ -420,58 +418,6 @@ def test_invalid_percent_escapes_stay_percent_encoded():
     # As werkzeug 2.3+: bytes that are not UTF-8 stay visible as %XX.
     parsed = parse_qs("a=%ff&b=%C3%A9%FE&c=%zz")
     assert parsed.to_dict() == {"a": "%FF", "b": "\u00e9%FE", "c": "%zz"}
-
-
-# -- EnvironHeaders against werkzeug's --------------------------------------
-
-header_keys = st.one_of(
-    st.sampled_from(
-        [
-            "HTTP_HOST", "HTTP_USER_AGENT", "HTTP_X_TOKEN", "HTTP_CONTENT_TYPE",
-            "HTTP_CONTENT_LENGTH", "CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_ACCEPT",
-            "REQUEST_METHOD", "PATH_INFO", "SERVER_NAME", "wsgi.url_scheme", "HTTP_",
-        ]
-    ),
-    st.text("ABCXYZ019_", min_size=1, max_size=6).map(lambda s: "HTTP_" + s),
-)  # fmt: skip
-header_values = st.sampled_from(["", "x", "text/plain", "12", "a b", "\u00e9"])
-
-
-@settings(max_examples=300, deadline=None)
-@given(st.dictionaries(header_keys, header_values, max_size=8))
-def test_environ_headers_match_werkzeug(environ):
-    ours, theirs = EnvironHeaders(environ), WEnvironHeaders(environ)
-    assert list(ours.items()) == list(theirs)
-    assert [(k, ours[k]) for k in ours] == list(theirs)
-    assert len(ours) == len(theirs)
-    for name in ("Content-Type", "content-length", "Host", "X-Token", "User-Agent", "Nope"):
-        assert ours.get(name) == theirs.get(name)
-        assert (name in ours) == (name in theirs)
-
-
-def test_content_type_is_listed_once_when_the_server_sets_both():
-    environ = {
-        "CONTENT_TYPE": "text/plain",
-        "HTTP_CONTENT_TYPE": "text/plain",
-        "CONTENT_LENGTH": "3",
-        "HTTP_CONTENT_LENGTH": "3",
-        "HTTP_HOST": "h",
-    }
-    headers = EnvironHeaders(environ)
-    assert list(headers) == ["Content-Type", "Content-Length", "Host"]
-    assert len(headers) == 3
-
-
-# -- FileStorage ---------------------------------------------------------------
-
-
-def test_file_storage_saves_to_a_pathlib_path(tmp_path):
-    upload = FileStorage(io.BytesIO(b"data"), "a.txt", "f", "text/plain")
-    upload.read()
-    upload.save(tmp_path / "out.txt")
-    assert (tmp_path / "out.txt").read_bytes() == b"data"
-    upload.save(str(tmp_path / "out2.txt"))
-    assert (tmp_path / "out2.txt").read_bytes() == b"data"
 
 
 # -- the module layout (issue 10 item 4) -----------------------------------------
