@@ -8,8 +8,13 @@ modules in the folders below too.
 from __future__ import annotations
 
 import typing as t
+from pathlib import Path
 
+from digwebs import Digwebs
 from digwebs.routing import Router, Rule
+
+if t.TYPE_CHECKING:
+    from digwebs.testing import TestResponse
 
 # -- routing --------------------------------------------------------------------------------
 
@@ -27,3 +32,45 @@ def compiled_and_walk(*rules: tuple[str, tuple[str, ...]]) -> tuple[Router, t.An
     for path, methods in rules:
         router.add(Rule(path, path, methods, path))
     return router, router.compile()
+
+
+# -- static files --------------------------------------------------------------------------
+
+CSS = b"body { color: red }\n"
+BIG = bytes(range(256)) * 1024  # 256 KiB: four 64 KiB blocks
+
+
+def static_project(tmp_path: Path) -> Path:
+    """A project whose static/ folder has a file of each kind the tests serve, and some bait."""
+    root = tmp_path / "proj"
+    static = root / "static"
+    (static / "css").mkdir(parents=True)
+    (static / "js").mkdir()
+    (static / "img").mkdir()
+    (static / "css" / "app.css").write_bytes(CSS)
+    (static / "js" / "app.js").write_bytes(b"console.log(1)\n")
+    (static / "img" / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 100)
+    (static / "data.json").write_bytes(b'{"a": 1}')
+    (static / "blob.unknownext").write_bytes(b"xyz")
+    (static / "big.bin").write_bytes(BIG)
+    (static / "hello.txt").write_bytes(b"0123456789")
+    (static / "empty.txt").write_bytes(b"")
+    (static / "favicon.ico").write_bytes(b"\0\0\1\0icon")
+    (static / "caf\u00e9.txt").write_bytes(b"cafe")
+    (static / ".env").write_bytes(b"SECRET=1")
+    (static / ".git").mkdir()
+    (static / ".git" / "config").write_bytes(b"[core]")
+    (root / "secret.txt").write_bytes(b"top secret")
+    (root / "files").mkdir()
+    (root / "files" / "report.pdf").write_bytes(b"%PDF-1.4 fake")
+    (tmp_path / "outside.txt").write_bytes(b"outside")
+    return root
+
+
+# -- errors ----------------------------------------------------------------------------------
+
+
+def serve_and_get(app: Digwebs, handler: t.Callable[..., t.Any], **kwargs: t.Any) -> TestResponse:
+    """Route ``handler`` at ``/`` (GET and POST) and answer a GET of it."""
+    app.add_route("/", handler, ["GET", "POST"])
+    return app.test_client().get("/", **kwargs)

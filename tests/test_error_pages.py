@@ -1,4 +1,10 @@
-"""Error pages in development and production, error handlers, error views, logging."""
+"""Error pages (digwebs.error_pages) in development and production, error views, logging.
+
+The tests that run on :func:`boom_app` stay here, the error handlers and the
+log among them: the development page must show the file of its handler
+(this one). The other tests of which handler answers an error, and of what
+is logged, are test_error_handling.py's.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ import logging
 from pathlib import Path
 
 import pytest
+from _helpers import serve_and_get
 
 from digwebs import Digwebs, abort, render, request, view
 
@@ -344,3 +351,31 @@ def test_handle_exception_directly_logs_and_answers(tmp_path, caplog):
     assert resp.status_code == 500
     [record] = caplog.records
     assert "DELETE" in record.getMessage() and "/direct" in record.getMessage()
+
+
+# -- debug or not, JSON or not ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("config", "page"),
+    [
+        ({"debug": True}, True),
+        ({"debug": False}, False),
+        ({}, True),  # development: debug is on by default
+        ({"env": "production", "secret_key": "s" * 16}, False),
+    ],
+)
+def test_traceback_page_only_in_debug(tmp_path, caplog, config, page):
+    app = Digwebs(tmp_path, **config)
+
+    def broken():
+        raise ValueError("secret <detail>")
+
+    r = serve_and_get(app, broken)
+    assert r.status_code == 500
+    assert ("Traceback" in r.text) is page
+    assert ("ValueError: secret &lt;detail&gt;" in r.text) is page
+    assert "secret <detail>" not in r.text  # escaped when shown, absent otherwise
+
+
+def test_error_response_as_json_for_json_clients(app, client):
+    r = client.get("/missing", headers={"Accept": "application/json"})
+    assert (r.status_code, r.json["error"]) == (404, "http:404")
