@@ -21,8 +21,9 @@ Three things differ from gunicorn's own ``GeventWorker``:
   keeps the loop for more than MS milliseconds is reported as a warning with
   its stack and the request it was serving. That is how an unpatched C
   library (a database driver, a compression library) that quietly serialises
-  the whole server shows up.
-* ``--header-timeout`` applies (:class:`_Connection`): a connection may be
+  the whole server shows up (:mod:`digwebs_cli._gevent_blocking`).
+* ``--header-timeout`` applies
+  (:class:`~digwebs_cli._gevent_connection.Connection`): a connection may be
   idle ``--keepalive`` seconds, but a request head that has begun has
   ``--header-timeout`` seconds from its first byte, then ``408``. gunicorn's
   worker gives every head ``--keepalive`` seconds (2 by default) and then
@@ -54,11 +55,7 @@ would mean writing a second HTTP parser; digwebs keeps gunicorn's.
 
 from __future__ import annotations
 
-import logging
-import os
 import socket
-import sys
-import time
 import typing as t
 import warnings
 from datetime import datetime
@@ -70,24 +67,9 @@ from gunicorn.http import wsgi
 from gunicorn.workers.base_async import AsyncWorker
 from gunicorn.workers.ggevent import GeventWorker
 
-from digwebs_cli.logging_setup import LogFormatter, use_color
-from digwebs_cli.workers import _TIMEOUT_408, DEFAULT_HEADER_TIMEOUT
-
-#: how long a 408 waits for the client to close before the socket is closed
-_LINGER = 0.5
-
-# the reports are written to stderr (file descriptor 2), coloured if a terminal
-_FORMATTER = LogFormatter("server", color=use_color(sys.stderr))
-
-# id(greenlet) -> "METHOD /path" of the request it is serving (only kept while
-# the monitor is on)
-_SERVING: dict[int, str] = {}
-_LAST_REPORT: list[t.Any] = [0, 0.0]
-_SERVER_PARTS = (
-    os.sep + "gunicorn" + os.sep,
-    os.sep + "gevent" + os.sep,
-    os.sep + "digwebs_cli" + os.sep,
-)
+from digwebs_cli._gevent_blocking import SERVING, report_blocking
+from digwebs_cli._gevent_connection import Connection
+from digwebs_cli.workers import DEFAULT_HEADER_TIMEOUT
 
 
 class CoalescingResponse(wsgi.Response):  # type: ignore[misc]
@@ -182,119 +164,6 @@ class FrozenConfig:
         return getattr(self._cfg, name)
 
 
-class _HeadTimeout(gevent.Timeout):  # type: ignore[misc]
-    """The timer of one wait for a request head: ``--keepalive`` until the
-    head's first byte, then ``--header-timeout`` from that byte.
-
-    A fresh one per wait (a ``gevent.Timeout`` started again after
-    ``cancel()`` fires as if never stopped). Only when it fires on a head that
-    has begun is a second timer armed, for the rest of the header timeout: a
-    head that arrives whole costs what gunicorn's wait costs.
-    """
-
-    def __init__(self, conn: _Connection, seconds: float) -> None:
-        super().__init__(seconds, False)
-        self.conn = conn
-        self.extra: t.Any = None
-
-    def _on_expiration(self, prev_greenlet: t.Any, ex: t.Any) -> None:
-        started = self.conn.first_byte
-        if started and self.extra is None:
-            remaining = started + self.conn.header_timeout - time.monotonic()
-            if remaining > 0:
-                self.extra = gevent.get_hub().loop.timer(remaining)
-                self.extra.start(prev_greenlet.throw, ex)
-                return
-        prev_greenlet.throw(ex)
-
-    def close(self) -> None:
-        """Stop and free the timer (and the header timer, if one was armed)."""
-        super().close()
-        extra, self.extra = self.extra, None
-        if extra is not None:
-            extra.stop()
-            extra.close()
-
-
-class _Connection:
-    """A client socket of the gevent worker that notices when a request head begins.
-
-    gunicorn's parser reads from it in place of the socket: ``recv`` notes
-    the time of the first byte read while a head is awaited; everything else
-    is the socket's own. It is also the wait around reading each head
-    (gunicorn's ``timeout_ctx``): a connection may stay idle ``--keepalive``
-    seconds; a head that has begun has ``--header-timeout`` seconds from its
-    first byte, then it is answered ``408 Request Timeout`` and closed, as
-    under the threads and sync workers. (gunicorn's own wait gives every head
-    ``--keepalive`` seconds, then closes the connection without a word.)
-    """
-
-    __slots__ = (
-        "_sock",
-        "first_byte",
-        "waiting",
-        "keepalive",
-        "header_timeout",
-        "timeout",
-        "sendall",
-        "send",
-    )
-
-    def __init__(self, sock: t.Any, keepalive: float, header_timeout: float) -> None:
-        self._sock = sock
-        self.first_byte = 0.0
-        self.waiting = False
-        self.keepalive = keepalive
-        self.header_timeout = header_timeout
-        self.timeout: _HeadTimeout | None = None
-        # PERF: the socket's own methods for what every response calls
-        self.sendall = sock.sendall
-        self.send = sock.send
-
-    def recv(self, size: int) -> bytes:
-        """The socket's ``recv``; the first bytes of an awaited head start its clock."""
-        data = t.cast(bytes, self._sock.recv(size))
-        if self.waiting and data and not self.first_byte:
-            self.first_byte = time.monotonic()
-        return data
-
-    def __getattr__(self, name: str) -> t.Any:
-        return getattr(self._sock, name)
-
-    def __enter__(self) -> gevent.Timeout:
-        self.first_byte = 0.0
-        self.waiting = True
-        timeout = self.timeout = _HeadTimeout(self, self.keepalive)
-        timeout.start()
-        return timeout
-
-    def __exit__(self, _type: t.Any, value: t.Any, _tb: t.Any) -> bool:
-        self.waiting = False
-        timeout, self.timeout = self.timeout, None
-        if timeout is None:
-            return False
-        timeout.close()
-        if value is not timeout:
-            return False
-        if self.first_byte:
-            self._answer_408()
-        return True  # expired: gunicorn's loop ends the connection
-
-    def _answer_408(self) -> None:
-        sock = self._sock
-        try:
-            sock.sendall(_TIMEOUT_408)
-            sock.shutdown(socket.SHUT_WR)
-            # read what the client still sends until it closes (at most
-            # _LINGER s), so that the answer is not cut by a reset
-            deadline = time.monotonic() + _LINGER
-            sock.settimeout(_LINGER)
-            while time.monotonic() < deadline and sock.recv(16384):
-                pass
-        except OSError:
-            pass
-
-
 class DigwebsGeventWorker(GeventWorker):  # type: ignore[misc]
     """gunicorn's gevent worker, fair under keep-alive load, with a blocking
     monitor, one ``send`` per small response and fewer lookups per request."""
@@ -313,7 +182,7 @@ class DigwebsGeventWorker(GeventWorker):  # type: ignore[misc]
             gevent.config.print_blocking_reports = False
             from gevent import events
 
-            events.subscribers.append(_report_blocking)
+            events.subscribers.append(report_blocking)
             # the memory monitor, which needs psutil, is not what was asked for
             warnings.filterwarnings("ignore", message="Unable to monitor memory usage")
             self._monitoring = True
@@ -339,10 +208,10 @@ class DigwebsGeventWorker(GeventWorker):  # type: ignore[misc]
     _own_path = False
 
     def handle(self, listener: t.Any, client: t.Any, addr: t.Any) -> None:
-        """Serve one connection as gunicorn does, its socket in a :class:`_Connection`."""
+        """Serve one connection as gunicorn does, its socket in a :class:`Connection`."""
         if not self._own_path:
             return super().handle(listener, client, addr)  # type: ignore[no-any-return]
-        conn = _Connection(client, self._keepalive, self._header_timeout)
+        conn = Connection(client, self._keepalive, self._header_timeout)
         try:
             getcurrent()._digwebs_conn = conn
         except AttributeError:  # a greenlet without a __dict__: gunicorn's own wait
@@ -351,7 +220,7 @@ class DigwebsGeventWorker(GeventWorker):  # type: ignore[misc]
         return AsyncWorker.handle(self, listener, conn, addr)  # type: ignore[no-any-return]
 
     def timeout_ctx(self) -> t.Any:
-        """The wait for a connection's next request head: its :class:`_Connection`.
+        """The wait for a connection's next request head: its :class:`Connection`.
 
         TLS and HTTP/2 connections keep gunicorn's wait (``--keepalive`` for
         the whole head). Every wait has a fresh timer: a ``gevent.Timeout``
@@ -372,14 +241,14 @@ class DigwebsGeventWorker(GeventWorker):  # type: ignore[misc]
         key = 0
         if self._monitoring:
             key = id(current)
-            _SERVING[key] = f"{req.method} {req.path}"
+            SERVING[key] = f"{req.method} {req.path}"
         try:
             return self._serve(listener_name, req, sock, addr)
         except (gevent.GreenletExit, SystemExit):
             return None  # as gunicorn's gevent worker: the greenlet is being killed
         finally:
             if key:
-                _SERVING.pop(key, None)
+                SERVING.pop(key, None)
             # Let every other connection run before this one's next request,
             # unless the event loop has gone round since this connection's
             # previous request anyway (its handler or its read waited).
@@ -447,69 +316,3 @@ class DigwebsGeventWorker(GeventWorker):  # type: ignore[misc]
             except Exception:  # noqa: BLE001 - a hook must not break the connection
                 self.log.exception("Exception in post_request hook")
         return True
-
-
-def _report_blocking(event: t.Any) -> None:
-    """zope.event subscriber; runs in gevent's monitor thread (a real OS thread).
-
-    Writes straight to file descriptor 2: the logging module's locks are
-    gevent locks after monkey-patching and must not be taken from this thread.
-    """
-    from gevent.events import EventLoopBlocked
-
-    if not isinstance(event, EventLoopBlocked):
-        return
-    greenlet = event.greenlet
-    serving = _SERVING.get(id(greenlet)) if greenlet is not None else None
-    raw_stack = ""
-    info = list(event.info or ())
-    for i, line in enumerate(info):
-        if isinstance(line, str) and line.startswith("Blocked Stack") and i + 1 < len(info):
-            raw_stack = info[i + 1]
-            break
-    if serving is None and _only_server_frames(raw_stack):
-        # Not a request, and no code of the app's in the stack: gevent's own
-        # machinery, e.g. the monitor seeing the hub of another OS thread
-        # (the reloader's) asleep in gevent/_monitor.py. Nothing to act on,
-        # and reporting it would repeat the real report beside it.
-        return
-    stack = _own_frames(raw_stack)
-    # one block of 500 ms is seen by several checks: report it once
-    now = time.monotonic()
-    last_id, last_time = _LAST_REPORT
-    _LAST_REPORT[:] = [id(greenlet), now]
-    if last_id == id(greenlet) and now - last_time < 2.5 * event.blocking_time:
-        return
-    what = f"while serving {serving}" if serving else f"in {greenlet!r}"
-    limit_ms = event.blocking_time * 1000.0
-    message = (
-        f"a greenlet blocked the event loop for more than {limit_ms:g} ms {what}; every "
-        "other request waited meanwhile. Look for a C library gevent cannot patch (a "
-        "database driver?) or long CPU work in this stack:"
-    )
-    # in the one log format (digwebs_cli.logging_setup): formatting a record
-    # takes no lock, unlike handing it to a logger
-    record = logging.LogRecord("digwebs", logging.WARNING, __file__, 0, message, None, None)
-    text = _FORMATTER.format(record) + "\n" + stack.rstrip() + "\n"
-    try:
-        os.write(2, text.encode("utf-8", "replace"))
-    except OSError:
-        pass
-
-
-def _only_server_frames(stack: str) -> bool:
-    """Whether every frame of *stack* is the server's own (gunicorn, gevent, digwebs_cli)."""
-    frames = stack.split("  File ")[1:]
-    return all(any(part in f.splitlines()[0] for part in _SERVER_PARTS) for f in frames if f)
-
-
-def _own_frames(stack: str) -> str:
-    """The frames of *stack* below the server's own (gunicorn, gevent, digwebs_cli)."""
-    frames = ["  File " + part for part in stack.split("  File ")[1:]]
-    last_server = -1
-    for i, frame in enumerate(frames):
-        first_line = frame.splitlines()[0] if frame else ""
-        if any(part in first_line for part in _SERVER_PARTS):
-            last_server = i
-    own = frames[last_server + 1 :] or frames
-    return "".join(own)
