@@ -13,7 +13,7 @@ import threading
 import typing as t
 from pathlib import Path
 
-from . import error_handling, loading, results, urls
+from . import error_handling, loading, results, sending, urls
 from .chains import MiddlewareEntry, MiddlewareInfo, compose, describe, ordered, route_links
 from .config import load_config
 from .context import RequestContext, _cv_ctx
@@ -38,9 +38,8 @@ logger = logging.getLogger("digwebs")
 _new_object = object.__new__
 _set_ctx = _cv_ctx.set
 _reset_ctx = _cv_ctx.reset
-_finish = results.finish
-_not_found = error_handling.not_found
-_not_a_path = error_handling.not_a_path
+_finish = sending.finish
+_unrouted = error_handling.unrouted
 _refuse = error_handling.refuse
 
 
@@ -239,9 +238,7 @@ class Digwebs:
                 # server directly.
                 route.direct = None if links or global_mw else endpoint.direct_lane()
             if global_mw:
-                # (Called without start_response, _dispatch returns a Response.)
-                innermost = t.cast(t.Callable[[RequestContext], Response], self._dispatch)
-                self._global_chain = compose(global_mw, innermost, self.make_response)
+                self._global_chain = compose(global_mw, self._dispatch, self.make_response)
             self._body_limit = self.config.get("max_content_length")
             self._front, self._known_hosts = error_handling.front_door(self)
             # The allocation shortcut in wsgi_app only skips __init__ calls
@@ -262,23 +259,20 @@ class Digwebs:
         register_static_routes(self)
 
     def _ordered_middleware(self) -> list[MiddlewareEntry]:
-        """App-level middleware, outermost first (see :func:`middleware.ordered`)."""
+        """App-level middleware, outermost first (see :func:`chains.ordered`)."""
         return ordered(self._middleware)
 
     def _route_middleware(
         self, rule: Rule, fn: t.Callable[..., t.Any]
     ) -> list[tuple[t.Callable[..., t.Any], MiddlewareInfo]]:
-        """What wraps this route only (see :func:`middleware.route_links`)."""
+        """What wraps this route only (see :func:`chains.route_links`)."""
         return route_links(self, rule, fn)
-
-    def _route_info(self, rule: Rule, fn: t.Callable[..., t.Any]) -> RouteInfo:
-        return loading.route_info(self, rule, fn)
 
     def routes(self) -> list[RouteInfo]:
         """The route table, in registration order."""
         if not self._finalized:
             self._finalize()
-        return [self._route_info(rule, fn) for rule, fn in self._routes]
+        return [loading.route_info(self, rule, fn) for rule, fn in self._routes]
 
     def match(self, method: str, path: str) -> MatchResult:
         """Which route answers ``method path``; raises like a request would."""
@@ -286,7 +280,7 @@ class Digwebs:
             self._finalize()
         rule, params = self.router.match(method.upper(), path)
         fn = next(f for r, f in self._routes if r is rule)
-        return MatchResult(self._route_info(rule, fn), params)
+        return MatchResult(loading.route_info(self, rule, fn), params)
 
     def url_for(self, name: str, /, **values: t.Any) -> str:
         """Build the URL of route ``name``; values it does not take become the query.
@@ -308,15 +302,18 @@ class Digwebs:
         answered 400 (:mod:`digwebs.hosts`). Then one of two lanes, fixed for
         each route at start-up (:meth:`_finalize`):
 
-        * the chain lane: the global middleware (if any) around
-          :meth:`_dispatch`, which routes the request and runs the route's
-          chain (its prefix, ``@use`` and CSRF links around the endpoint);
-          the :class:`Response` it returns gets the session saved and is
-          finished (:func:`results.finish`);
-        * the direct lane, for a route that nothing wraps: :meth:`_dispatch`
-          runs its ``direct`` endpoint, which hands the common answers to
-          ``start_response`` itself and returns the body (anything else comes
-          back as a Response, finished as above).
+        * with global middleware, the chain lane only: the global chain
+          around :meth:`_dispatch`, which asks the matcher once and runs the
+          route's chain (:meth:`_run`: its prefix, ``@use`` and CSRF links
+          around the endpoint) or answers from the matcher's verdict
+          (:func:`error_handling.unrouted`: 404, 405, OPTIONS, 308);
+        * without, the same steps written out here, where a route that
+          nothing wraps runs its direct lane (``route.direct``), which hands
+          the common answers to ``start_response`` itself and returns the
+          body (anything else comes back as a Response).
+
+        A Response, from either lane, gets the session saved and is finished
+        (:func:`digwebs.sending.finish`).
 
         Errors raised on the way are answered by :meth:`handle_http_error`
         or :meth:`handle_exception`. ``docs/ARCHITECTURE.md`` walks it all.
@@ -339,15 +336,37 @@ class Digwebs:
             ctx.app = self
             ctx.request = request
         else:
-            ctx = RequestContext(self, self._new_request(environ))
+            request = self._new_request(environ)
+            ctx = RequestContext(self, request)
         token = _set_ctx(ctx)
         try:
             try:
                 chain = self._global_chain
                 if chain is None:
-                    resp = self._dispatch(ctx, start_response)
-                    if isinstance(resp, list):  # the direct lane answered the server
-                        return resp
+                    # The dispatch routine, with the route's direct lane run
+                    # here. PERF: one call fewer for the commonest request
+                    # (tests/test_results_direct_lane.py serves every answer with
+                    # and without global middleware, which takes _dispatch).
+                    method = environ["REQUEST_METHOD"]
+                    path = environ.get("PATH_INFO") or "/"
+                    try:
+                        found = self._lookup(method, path if path.isascii() else request.path)
+                    except (RequestRedirect, MethodNotAllowed) as exc:
+                        resp = _unrouted(self, ctx, exc, method, path)
+                    else:
+                        if found is None:
+                            resp = _unrouted(self, ctx, None, method, path)
+                        else:
+                            route, ctx.params = found
+                            ctx.route = route
+                            direct = route.direct
+                            if direct is None:
+                                resp = self._run(ctx, route)
+                            else:
+                                answer = direct(ctx, environ, start_response)
+                                if answer.__class__ is list:  # it answered the server
+                                    return answer
+                                resp = answer  # type: ignore[assignment]
                 else:
                     resp = chain(ctx)
             except HttpError as exc:
@@ -380,44 +399,30 @@ class Digwebs:
         request.max_content_length = self.config.get("max_content_length")
         return request
 
-    def _dispatch(
-        self, ctx: RequestContext, start_response: t.Callable[..., t.Any] | None = None
-    ) -> Response | list[bytes]:
-        """Route the request, once, and run what answers it: the one dispatch routine.
+    def _dispatch(self, ctx: RequestContext) -> Response:
+        """Route the request, once, and run what answers it: the dispatch routine.
 
-        A matched route sets ``ctx.route`` and ``ctx.params`` and runs its
-        direct lane (given ``start_response``; may return the WSGI body
-        list) or its chain. No route is a 404; another method's route a 405,
-        or the ``Allow`` answer to OPTIONS; a path whose slash-terminated
-        twin is a route a 308 there; a target that is not a path a 400 (or
-        ``OPTIONS *``'s answer). An :class:`HttpError` from the route comes
-        back as its response, so global middleware sees a response either
-        way. As the innermost global link it is called without
-        ``start_response``: with global middleware no route has a direct lane.
+        The innermost global link (``wsgi_app`` does the same, with direct
+        lanes, when there is none): a match sets ``ctx.route`` and
+        ``ctx.params`` and runs the chain (:meth:`_run`), so middleware sees
+        a response; anything else is :func:`digwebs.error_handling.unrouted`'s.
         """
         environ = ctx.request.environ
         method = environ["REQUEST_METHOD"]
         path = environ.get("PATH_INFO") or "/"
         try:
             found = self._lookup(method, path if path.isascii() else ctx.request.path)
-        except RequestRedirect as exc:
-            # Keep the query string and mount point on the canonical URL,
-            # which stays on this site whatever SCRIPT_NAME says.
-            qs = environ.get("QUERY_STRING")
-            target = ctx.request.script_root + exc.new_url + (f"?{qs}" if qs else "")
-            return self.handle_http_error(ctx, RequestRedirect(results.site_path(target)))
-        except MethodNotAllowed as exc:
-            if method == "OPTIONS":
-                return results.options_response(self, exc.valid_methods)
-            return self.handle_http_error(ctx, exc)
+        except (RequestRedirect, MethodNotAllowed) as exc:
+            return _unrouted(self, ctx, exc, method, path)
         if found is None:
-            return _not_found(self, ctx) if path[0] == "/" else _not_a_path(self, ctx, method)
+            return _unrouted(self, ctx, None, method, path)
         route, ctx.params = found
         ctx.route = route
+        return self._run(ctx, route)
+
+    def _run(self, ctx: RequestContext, route: Route) -> Response:
+        """Run a matched route's chain; an HttpError comes back as its response."""
         try:
-            direct = route.direct
-            if direct is not None:
-                return direct(ctx, environ, start_response)  # type: ignore[arg-type]
             return route.chain(ctx)
         except HttpError as exc:
             return self.handle_http_error(ctx, exc)
@@ -481,18 +486,13 @@ class Digwebs:
     def test_request_context(
         self, path: str = "/", method: str = "GET", **kwargs: t.Any
     ) -> RequestContext:
-        """A request context to use in ``with`` outside of a real request."""
-        from .testing import build_environ
+        """A request context to use in ``with`` outside of a real request.
 
-        environ = build_environ(path, method, **kwargs)
-        # As a request through wsgi_app sees it; without composing the app,
-        # so that routes may still be registered after.
-        proxies = (
-            self.trusted_proxies if self._finalized else TrustedProxies.from_config(self.config)
-        )
-        if proxies is not None:
-            proxies.rewrite(environ)
-        return RequestContext(self, self._new_request(environ))
+        The arguments are :func:`digwebs.testing.build_environ`'s.
+        """
+        from .testing import request_context
+
+        return request_context(self, path, method, **kwargs)
 
     def __repr__(self) -> str:
         return f"<Digwebs {self.root_path!r}>"

@@ -192,7 +192,9 @@ def _route(ctx: RequestContext, root: str) -> str:
         chain = [e.info for e in app._ordered_middleware() if e.info.prefix is None]
         head = '<p class="muted">No route matched this request.</p>'
     else:
-        info = app._route_info(rule, fn)
+        from .loading import route_info
+
+        info = route_info(app, rule, fn)
         params = ctx.params or {}
         chain = list(info.middleware)
         head = _table(

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import typing as t
 
-from . import error_pages, results
+from . import error_pages, results, sending
 from .context import RequestContext, _cv_ctx
-from .errors import BadRequest, HttpError, NotFound
+from .errors import BadRequest, HttpError, MethodNotAllowed, NotFound, RequestRedirect
 from .hosts import HostCheck
 from .proxies import TrustedProxies
 
@@ -90,6 +90,35 @@ def handle_exception(app: Digwebs, ctx: RequestContext, exc: Exception) -> Respo
     return error_pages.internal_error_response(app, ctx, exc)
 
 
+def unrouted(
+    app: Digwebs,
+    ctx: RequestContext,
+    verdict: RequestRedirect | MethodNotAllowed | None,
+    method: str,
+    path: str,
+) -> Response:
+    """Answer a request no route takes, from the matcher's one verdict.
+
+    No route (``None``) is a 404, or a 400 for a target that is not a path
+    (``OPTIONS *`` gets its answer); another method's route
+    (:class:`MethodNotAllowed`) a 405, or the ``Allow`` answer to OPTIONS;
+    a path whose slash-terminated twin is a route (:class:`RequestRedirect`)
+    a 308 there, keeping the query string and mount point. The matcher is
+    never asked again.
+    """
+    if verdict is None:
+        return not_found(app, ctx) if path[0] == "/" else not_a_path(app, ctx, method)
+    if isinstance(verdict, RequestRedirect):
+        # Keep the query string and mount point on the canonical URL,
+        # which stays on this site whatever SCRIPT_NAME says.
+        qs = ctx.request.environ.get("QUERY_STRING")
+        target = ctx.request.script_root + verdict.new_url + (f"?{qs}" if qs else "")
+        return app.handle_http_error(ctx, RequestRedirect(results.site_path(target)))
+    if method == "OPTIONS":
+        return results.options_response(app, verdict.valid_methods)
+    return app.handle_http_error(ctx, verdict)
+
+
 def not_found(app: Digwebs, ctx: RequestContext) -> Response:
     """Answer a request no route matches: 404.
 
@@ -139,7 +168,7 @@ def refuse(
             resp = app.handle_http_error(ctx, exc)
         except Exception as inner:  # the project's 400 handler failed
             resp = app.handle_exception(ctx, inner)
-        return results.finish(ctx, resp, start_response)
+        return sending.finish(ctx, resp, start_response)
     finally:
         _cv_ctx.reset(token)
 

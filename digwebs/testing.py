@@ -22,6 +22,10 @@ from wsgiref.validate import validator
 from .cookies import parse_cookie_header, quote_cookie_value
 from .datastructures import Headers
 
+if t.TYPE_CHECKING:
+    from .app import Digwebs
+    from .context import RequestContext
+
 __all__ = ["RedirectLoopError", "TestClient", "TestResponse", "build_environ"]
 
 Files = t.Mapping[str, t.Any]
@@ -144,6 +148,25 @@ def build_environ(
     setup_testing_defaults(environ)
     environ.update(environ_overrides or {})
     return environ
+
+
+def request_context(
+    app: Digwebs, path: str = "/", method: str = "GET", **kwargs: t.Any
+) -> RequestContext:
+    """A request context for ``app`` as a request through ``wsgi_app`` sees it.
+
+    Behind :meth:`Digwebs.test_request_context`: the environ of
+    :func:`build_environ` with the trusted proxies' rewrite, without composing
+    the app, so that routes may still be registered after.
+    """
+    from .context import RequestContext
+    from .proxies import TrustedProxies
+
+    environ = build_environ(path, method, **kwargs)
+    proxies = app.trusted_proxies if app._finalized else TrustedProxies.from_config(app.config)
+    if proxies is not None:
+        proxies.rewrite(environ)
+    return RequestContext(app, app._new_request(environ))
 
 
 def _unquote_path(path: str) -> str:

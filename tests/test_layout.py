@@ -43,8 +43,6 @@ ACROSS_MODULES = {
     "test_names": "renamed public names keep working, exceptions are exported",
     "test_public_names": "every public name stays importable where it was",
     "test_version": "the version is read from the package metadata",
-    # The results and app tests that results.py's split is reshaping (issue 10).
-    "test_direct_routes": "the direct lane against the chain lane (app, results)",
     "test_response_flow": "what reaches the client through app, chains and results",
 }
 

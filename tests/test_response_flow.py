@@ -358,3 +358,31 @@ def test_wsgi_middleware_wraps_app_wsgi_app(app, client):
     app.wsgi_app = wrapper
     assert type(app) is Digwebs
     assert client.get("/").text == "ok" and calls == ["/"]
+
+
+def test_a_request_class_with_its_own_init_takes_the_plain_allocation(tmp_path):
+    # PERF in wsgi_app: Request and RequestContext are made without __init__
+    # when the classes are digwebs' own; a request_class whose __init__ does
+    # more gets it called, and both answer alike.
+    from digwebs import Request
+
+    made = []
+
+    class Counted(Request):
+        def __init__(self, environ):
+            super().__init__(environ)
+            made.append(self.path)
+
+    answers = []
+    for cls in (Request, Counted):
+        app = Digwebs(tmp_path, max_content_length=10)
+        app.request_class = cls
+        app.add_route(
+            "/p/<x>", lambda x: (f"{x}:{request.path}:{len(request.body)}", 201), ["POST"]
+        )
+        client = app.test_client()
+        ok, big = client.post("/p/a?q=1", data=b"12345"), client.post("/p/b", data=b"x" * 11)
+        answers.append((ok.status_code, ok.text, sorted(ok.headers.items()), big.status_code))
+    assert answers[0] == answers[1]
+    assert answers[0][:2] == (201, "a:/p/a:5") and answers[0][3] == 413
+    assert made == ["/p/a", "/p/b"]

@@ -90,7 +90,7 @@ def header_list(headers: t.Any, content_type: str) -> tuple[list[tuple[str, str]
     if type(headers) is dict:
         # PERF: a handler returns the same names every time; once the
         # checked loop has accepted a dict of some names, a function written
-        # for those names builds the list (tests/test_header_list.py
+        # for those names builds the list (tests/wrappers/test_response.py
         # compares the two).
         names = tuple(headers)
         build = _DICT_BUILDERS.get(names)
