@@ -184,6 +184,7 @@ class Endpoint:
         text_https = (("Content-Type", default_type), *https)
         json_ = (("Content-Type", _JSON_TYPE), *plain)
         json_https = (("Content-Type", _JSON_TYPE), *https)
+        clean_shapes: set[tuple[str, ...]] = set()
 
         def direct(
             ctx: RequestContext, environ: dict[str, t.Any], start_response: StartResponse
@@ -241,7 +242,16 @@ class Endpoint:
                 if len(pairs) == 1:  # only its Content-Type
                     pairs += https if secure else plain
                 elif names:  # the handler's own may replace some
-                    _add_security(pairs, https if secure else plain, names)
+                    # PERF: a dict of names seen before to set no security
+                    # header needs no scan (add_to's answer is the plain +=).
+                    shape = tuple(headers) if headers.__class__ is dict else None
+                    if shape is not None and shape in clean_shapes:
+                        pairs += https if secure else plain
+                    else:
+                        _add_security(pairs, https if secure else plain, names)
+                        if shape is not None and len(clean_shapes) < 64:
+                            if not any(name.lower() in names for name in shape):
+                                clean_shapes.add(shape)
             # send_bytes(environ, start_response, line, pairs, no_length, body), written out.
             if no_length or not _has_length(pairs):
                 pairs.append(("Content-Length", str(len(body))))
