@@ -34,6 +34,52 @@ def compiled_and_walk(*rules: tuple[str, tuple[str, ...]]) -> tuple[Router, t.An
     return router, router.compile()
 
 
+# -- loading --------------------------------------------------------------------------------
+
+# A project's controllers/ (with a subpackage) and middlewares/: what load() finds.
+CONTROLLERS = {
+    "controllers/__init__.py": "",
+    "controllers/home.py": """
+        from digwebs import get, post, route, api
+
+        @get("/")
+        def index():
+            return "home"
+
+        @get("/hello/<name>")
+        @get("/hi/<name>", name="hi")
+        def hello(name):
+            return f"hello {name}"
+
+        @route("/submit", methods=["POST", "PUT"])
+        def submit():
+            return "submitted"
+
+        def helper():  # not marked: not a route
+            return "nope"
+        """,
+    "controllers/admin/__init__.py": "",
+    "controllers/admin/users.py": """
+        from digwebs import api, current_app
+
+        @current_app.get("/admin/users")
+        @api
+        def users():
+            return ["ann", "bob"]
+        """,
+    "middlewares/__init__.py": "",
+    "middlewares/tag.py": """
+        from digwebs import middleware
+
+        @middleware(order=5)
+        def tag(ctx, next):
+            resp = next()
+            resp.headers["X-Tag"] = "tagged"
+            return resp
+        """,
+}
+
+
 # -- static files --------------------------------------------------------------------------
 
 CSS = b"body { color: red }\n"

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -28,6 +31,29 @@ def _context_leak_detector():
 def app(tmp_path):
     """An empty application rooted in a temporary folder, debug off."""
     return Digwebs(tmp_path, debug=False)
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """Write a project's files; sys.path and imported packages are restored afterwards.
+
+    ``project({"controllers/home.py": "..."})`` writes the files (dedented)
+    under ``tmp_path`` and returns it. Some test modules define a
+    ``project`` fixture of their own, which takes the place of this one.
+    """
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    before = set(sys.modules)
+
+    def write(files: dict[str, str]) -> Path:
+        for rel, text in files.items():
+            path = tmp_path / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(textwrap.dedent(text))
+        return tmp_path
+
+    yield write
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
 
 
 @pytest.fixture

@@ -29,10 +29,6 @@ COVERED_ELSEWHERE = {
     "__init__": "test_public_names.py (the exports) and test_version.py (__version__)",
     "routing/__init__": "test_public_names.py (digwebs.routing's names)",
     "wrappers/__init__": "nothing to test: a docstring, it imports nothing",
-    # In test_app.py while it is being reworked with results.py (issue 10); its
-    # registration and load() tests are these modules'.
-    "decorators": "test_app.py (the module-level marks, registration)",
-    "loading": "test_app.py (load(), discovery, the route table)",
 }
 
 # Top-level test modules named after no one module: what each covers instead.
