@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 import digwebs
-from digwebs import Digwebs, request
+from digwebs import Digwebs
 
 
 def test_app_is_a_wsgi_callable(app):
@@ -119,15 +119,6 @@ def test_wrapping_wsgi_app_routes_calls_through_the_wrapper(app):
     assert app.test_client().get("/").text == "inner"
     assert seen == ["/"]
     assert isinstance(app, Digwebs)
-
-
-def test_query_with_one_pair_or_a_bare_key(app):
-    with app.test_request_context("/?limit=10"):
-        assert request.query.to_dict() == {"limit": "10"}
-    with app.test_request_context("/?flag"):
-        assert request.query.getlist("flag") == [""]
-    with app.test_request_context("/"):
-        assert request.query.to_dict() == {}
 
 
 # -- one dispatch routine, app state off the router's Rule (issue 10 items 1-2) --

@@ -307,3 +307,12 @@ def test_values_match_werkzeug(method, query, form):
     assert set(ours) == set(theirs)  # werkzeug's CombinedMultiDict keys are a set
     for key in "abcd":
         assert ours.get(key) == theirs.get(key)
+
+
+def test_query_with_one_pair_or_a_bare_key(app):
+    with app.test_request_context("/?limit=10"):
+        assert request.query.to_dict() == {"limit": "10"}
+    with app.test_request_context("/?flag"):
+        assert request.query.getlist("flag") == [""]
+    with app.test_request_context("/"):
+        assert request.query.to_dict() == {}
