@@ -30,7 +30,7 @@ from .security_headers import for_app as _security_headers
 from .sending import _has_length, _may_have_body
 from .sending import finish as finish
 from .sending import send_bytes as send_bytes
-from .wrappers.response import _STATUS_LINES, Response, header_list, json_bytes
+from .wrappers.response import _DICT_BUILDERS, _STATUS_LINES, Response, header_list, json_bytes
 
 if t.TYPE_CHECKING:
     from .app import Digwebs
@@ -184,7 +184,9 @@ class Endpoint:
         text_https = (("Content-Type", default_type), *https)
         json_ = (("Content-Type", _JSON_TYPE), *plain)
         json_https = (("Content-Type", _JSON_TYPE), *https)
-        clean_shapes: set[tuple[str, ...]] = set()
+        # Header-dict names -> (header_list's builder for them, whether they
+        # set no security header), for the shapes this route returned.
+        shapes: dict[tuple[str, ...], tuple[t.Any, bool]] = {}
 
         def direct(
             ctx: RequestContext, environ: dict[str, t.Any], start_response: StartResponse
@@ -237,21 +239,33 @@ class Endpoint:
                     pairs = [*(json_https if secure else json_)]
                 no_length = True
             else:
-                pairs, no_length = header_list(headers, content_type or default_type)
-                # As finish() adds them, with the https question answered above.
-                if len(pairs) == 1:  # only its Content-Type
-                    pairs += https if secure else plain
-                elif names:  # the handler's own may replace some
-                    # PERF: a dict of names seen before to set no security
-                    # header needs no scan (add_to's answer is the plain +=).
-                    shape = tuple(headers) if headers.__class__ is dict else None
-                    if shape is not None and shape in clean_shapes:
-                        pairs += https if secure else plain
+                extra = https if secure else plain
+                # PERF: a header dict of a shape seen before is built by
+                # header_list's builder for those names, called here, and
+                # gets the security headers unscanned when the shape sets
+                # none of them (add_to's answer is then the plain +=).
+                known = shapes.get(tuple(headers)) if headers.__class__ is dict else None
+                built = None
+                if known is not None:
+                    try:
+                        built = known[0](headers, content_type or default_type)
+                    except (TypeError, AttributeError):  # as header_list falls back
+                        pass
+                if built is not None:
+                    pairs, no_length = built
+                    if known[1]:  # type: ignore[index]
+                        pairs += extra
                     else:
-                        _add_security(pairs, https if secure else plain, names)
-                        if shape is not None and len(clean_shapes) < 64:
-                            if not any(name.lower() in names for name in shape):
-                                clean_shapes.add(shape)
+                        _add_security(pairs, extra, names)
+                else:
+                    pairs, no_length = header_list(headers, content_type or default_type)
+                    # As finish() adds them, with the https question answered above.
+                    if len(pairs) == 1:  # only its Content-Type
+                        pairs += extra
+                    elif names:  # the handler's own may replace some
+                        _add_security(pairs, extra, names)
+                    if headers.__class__ is dict and len(shapes) < 64:
+                        _learn_shape(shapes, tuple(headers), names)
             # send_bytes(environ, start_response, line, pairs, no_length, body), written out.
             if no_length or not _has_length(pairs):
                 pairs.append(("Content-Length", str(len(body))))
@@ -302,6 +316,17 @@ class Endpoint:
 
         result = view_result(self.app, self.fn, t.cast(str, self.template), rv)
         return to_response(self.app, result, ctx)
+
+
+def _learn_shape(
+    shapes: dict[tuple[str, ...], tuple[t.Any, bool]],
+    shape: tuple[str, ...],
+    security_names: frozenset[str],
+) -> None:
+    """File header_list's builder for the header names ``shape``, if it has one."""
+    build = _DICT_BUILDERS.get(shape)
+    if build is not None:
+        shapes[shape] = (build, not any(name.lower() in security_names for name in shape))
 
 
 def _only_parameter(fn: t.Callable[..., t.Any], arg_names: tuple[str, ...]) -> str | None:
