@@ -17,6 +17,7 @@ from . import error_handling, loading, results, sending, urls
 from .chains import MiddlewareEntry, MiddlewareInfo, compose, describe, ordered, route_links
 from .config import load_config
 from .context import RequestContext, _cv_ctx
+from .endpoint import DirectEndpoint, Endpoint
 from .errors import HttpError, MethodNotAllowed, RequestRedirect
 from .loading import MatchResult, RouteInfo
 from .proxies import TrustedProxies
@@ -53,7 +54,7 @@ class Route(Rule):
     """
 
     chain: t.Callable[[RequestContext], Response]
-    direct: results.DirectEndpoint | None = None
+    direct: DirectEndpoint | None = None
     is_api: bool = False
 
 
@@ -230,7 +231,7 @@ class Digwebs:
             self._lookup = t.cast(t.Any, self.router.compile())
             for route, fn in self._routes:
                 links = [link for link, _ in self._route_middleware(route, fn)]
-                endpoint = results.Endpoint(self, route, fn)
+                endpoint = Endpoint(self, route, fn)
                 route.is_api = endpoint.as_json
                 route.chain = compose(links, endpoint.chain_link(), self.make_response)
                 # The lane, chosen here and only here: a route that nothing
@@ -345,7 +346,7 @@ class Digwebs:
                 if chain is None:
                     # The dispatch routine, with the route's direct lane run
                     # here. PERF: one call fewer for the commonest request
-                    # (tests/test_results_direct_lane.py serves every answer with
+                    # (tests/test_endpoint.py serves every answer with
                     # and without global middleware, which takes _dispatch).
                     method = environ["REQUEST_METHOD"]
                     path = environ.get("PATH_INFO") or "/"

@@ -1,7 +1,7 @@
 """Routes without middleware answer the server directly; the answer must not change.
 
 Every handler below is served twice: by an app where no middleware wraps it
-(the direct lane of results.Endpoint.direct_lane) and by an app where a
+(the direct lane of endpoint.Endpoint.direct_lane) and by an app where a
 pass-through route middleware forces the ordinary chain. Status, headers and
 body must be the same, through the real WSGI entry (the test client runs
 wsgiref's validator).
@@ -16,7 +16,7 @@ import typing as t
 
 import pytest
 
-from digwebs import APIValueError, Digwebs, abort, api, response, results, session, use
+from digwebs import APIValueError, Digwebs, abort, api, endpoint, response, session, use
 
 
 def passthrough(ctx: t.Any, next: t.Callable[[], t.Any]) -> t.Any:
@@ -191,7 +191,7 @@ SIGNATURES: dict[str, tuple[t.Callable[..., t.Any], str | None]] = {
 @pytest.mark.parametrize("name", sorted(SIGNATURES))
 def test_handlers_of_every_signature_get_their_parameter_on_both_lanes(name: str) -> None:
     fn, positional = SIGNATURES[name]
-    assert results._only_parameter(fn, ("x",)) == positional
+    assert endpoint._only_parameter(fn, ("x",)) == positional
     answers = []
     for wrapped in (False, True):
         app = Digwebs(root_path="/nonexistent-root", env="production", secret_key=SECRET)
