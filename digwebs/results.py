@@ -1,9 +1,9 @@
-"""Turning what handlers return (or raise) into WSGI responses.
+"""Turning what handlers return (or raise) into responses.
 
-This is the tail of the hot path: :class:`Endpoint` calls the handler (in
-a route's chain, or on the direct lane); :func:`settle`, the result core,
-turns the common values into a response's parts for both lanes;
-:func:`to_response` is the one slow path for everything else;
+:func:`settle`, the result core, turns the common values into a response's
+parts (the chain lane's endpoint and :func:`to_response` call it; the direct
+lane of :mod:`digwebs.endpoint` has it written out); :func:`to_response` is
+the one slow path for everything else;
 :mod:`digwebs.sending` hands status, headers and body to the server. Error
 pages, responses built from an exception instead of a return value, are in
 :mod:`digwebs.error_pages`.
