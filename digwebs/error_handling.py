@@ -122,16 +122,24 @@ def unrouted(
 def not_found(app: Digwebs, ctx: RequestContext) -> Response:
     """Answer a request no route matches: 404.
 
-    PERF: with no error handler, 404 template or JSON client, the page is
-    the same every time; it is built from cached bytes instead of an
-    exception.
+    PERF: with no error handler, 404 template, ``@api`` path or JSON client,
+    the page is the same every time; it is built from cached bytes instead
+    of an exception, and whether the app has such a template or path is
+    asked once (per request in development, where a template may appear).
+    tests/test_error_handling.py compares it with the exception's answer.
     """
-    if (
-        not app.error_handlers
-        and not error_pages.prefers_json(ctx)
-        and error_pages.error_template(app, 404) is None
-    ):
-        return app.response_class._from_parts(error_pages.NOT_FOUND_PAGE, 404, ())
+    if not app.error_handlers:
+        plain = app.__dict__.get("_plain_404")
+        if plain is None:
+            plain = (
+                error_pages.api_paths(app) is None and error_pages.error_template(app, 404) is None
+            )
+            if not app.config.get("templates_auto_reload"):
+                app.__dict__["_plain_404"] = plain
+        if plain:
+            accept = ctx.request.environ.get("HTTP_ACCEPT")
+            if not accept or not error_pages.accept_prefers_json(accept):
+                return app.response_class._from_parts(error_pages.NOT_FOUND_PAGE, 404, ())
     return app.handle_http_error(ctx, NotFound())
 
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 
+import pytest
 from _helpers import serve_and_get
 
-from digwebs import Digwebs, abort, request
-from digwebs.errors import BadRequest
+from digwebs import Digwebs, abort, api, request, sending
+from digwebs.errors import BadRequest, NotFound
 
 
 def test_errorhandler_for_a_code(app, client):
@@ -125,3 +126,35 @@ def test_http_errors_are_not_logged(app, client, caplog):
         client.get("/")
         client.get("/missing")
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+@pytest.mark.parametrize("accept", [None, "*/*", "text/html,*/*;q=0.8", "application/json"])
+@pytest.mark.parametrize("kind", ["plain", "api route", "404 template", "handler", "development"])
+def test_the_cached_404_answers_as_the_exception_does(tmp_path, accept, kind):
+    # PERF in error_handling.not_found: the cached page against raising NotFound.
+    env = "development" if kind == "development" else "production"
+    app = Digwebs(tmp_path, env=env, secret_key="k" * 40)
+    app.add_route("/here", lambda: "here", name="here")
+    if kind == "api route":
+        app.add_route("/api/items", api(lambda: {}), name="items")
+    if kind == "404 template":
+        (tmp_path / "views" / "errors").mkdir(parents=True)
+        (tmp_path / "views" / "errors" / "404.html").write_text("<p>gone: {{ code }}</p>")
+    if kind == "handler":
+        app.errorhandler(404)(lambda e: ("custom", 404))
+    client = app.test_client()
+    headers = {"Accept": accept} if accept else {}
+    for path in ("/missing", "/api/missing"):
+        fast = client.get(path, headers=headers)
+        with app.test_request_context(path, headers=headers) as ctx:
+            plain = sending.finish(ctx, app.handle_http_error(ctx, NotFound()), _start)
+            status, sent = _start.last
+        assert (fast.status, sorted(fast.headers.items()), fast.data) == (
+            status,
+            sorted(sent),
+            b"".join(plain),
+        ), (kind, accept, path)
+
+
+def _start(status, headers, exc_info=None):
+    _start.last = (status, headers)
