@@ -138,23 +138,11 @@ class Endpoint:
                 rv = fn(**params) if params else fn()
             if ctx._response is not None:
                 return slow(rv, ctx)
-            # settle(rv), written out (its most frequent shapes first).
+            # settle(rv), its commonest shapes written out; the other tuples
+            # ((body, status), (body, headers), a str status...) are its own.
             cls = rv.__class__
-            if cls is tuple:
-                size = len(rv)
-                if size == 3:
-                    body, status, headers = rv
-                elif size == 2:
-                    body, status = rv
-                    headers = None
-                    if not isinstance(status, int | str):  # (body, headers)
-                        status, headers = None, status
-                else:
-                    return slow(rv, ctx)
-                if status is None:
-                    status = 200
-                elif status.__class__ is not int:
-                    return slow(rv, ctx)
+            if cls is tuple and len(rv) == 3 and rv[1].__class__ is int:
+                body, status, headers = rv
                 if body.__class__ is str:
                     body = body.encode()
                 elif body.__class__ is not bytes:
@@ -167,7 +155,10 @@ class Endpoint:
             elif cls is bytes:
                 body, status, headers, content_type = rv, 200, None, None
             else:
-                return slow(rv, ctx)
+                parts = results.settle(rv)
+                if parts is None:
+                    return slow(rv, ctx)
+                body, status, headers, content_type = parts
             line = body_status_lines.get(status)
             if line is None or ctx._session is not None:
                 return from_parts(body, status, headers, content_type)
