@@ -7,6 +7,10 @@ modules in the folders below too.
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 import typing as t
 from pathlib import Path
 
@@ -120,3 +124,38 @@ def serve_and_get(app: Digwebs, handler: t.Callable[..., t.Any], **kwargs: t.Any
     """Route ``handler`` at ``/`` (GET and POST) and answer a GET of it."""
     app.add_route("/", handler, ["GET", "POST"])
     return app.test_client().get("/", **kwargs)
+
+
+# -- processes: servers and generated projects -----------------------------------------------
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment of a child process: ours without DIGWEBS_*, with this checkout importable."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGWEBS_")}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+def new_project(base: Path, home: Path) -> Path:
+    """Run ``digwebs new site --no-input`` in ``base`` with ``HOME`` at ``home``; its path."""
+    command = ["-m", "digwebs_cli", "new", "site", "--no-input", "--output-dir", str(base)]
+    proc = subprocess.run(
+        [sys.executable, *command],
+        env=child_env(HOME=str(home)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return base / "site"

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 import typing as t
 from pathlib import Path
 
 import click.testing
 import pytest
+from _helpers import new_project
 
 from digwebs_cli.main import cli
 
@@ -82,7 +82,6 @@ def restore_imports(tmp_path_factory):
     modules from temporary folders are dropped: re-importing digwebs itself
     would make new exception classes that the old app never raises.
     """
-    import sys
 
     base = str(tmp_path_factory.getbasetemp())
     path = list(sys.path)
@@ -106,26 +105,7 @@ def restore_imports(tmp_path_factory):
 def generated(tmp_path_factory) -> Path:
     """A project made by ``digwebs new site --no-input`` (once; copy it before changing it)."""
     base = tmp_path_factory.mktemp("generated")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGWEBS_")}
-    env.update(HOME=str(base), PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "digwebs_cli",
-            "new",
-            "site",
-            "--no-input",
-            "--output-dir",
-            str(base),
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return base / "site"
+    return new_project(base, base)
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import click.testing
 import pytest
+from _helpers import free_port
 
 from digwebs_cli.main import cli
 
@@ -55,12 +55,6 @@ def one_error(result: click.testing.Result) -> str:
     lines = result.output.splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
     return lines[0]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 # -- nginx: what it says ------------------------------------------------------

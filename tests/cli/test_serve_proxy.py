@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import click.testing
 import pytest
+from _helpers import free_port
 
 from digwebs_cli.main import cli
 
@@ -113,12 +113,6 @@ def test_gunicorn_accepts_the_derived_settings(project, monkeypatch):
 # -- live: a real digwebs serve ---------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _get(port: int, headers: dict[str, str]) -> str:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
@@ -131,7 +125,7 @@ def _get(port: int, headers: dict[str, str]) -> str:
 
 
 def _serve_and_ask(project: Path, headers: dict[str, str], **env: str) -> str:
-    port = _free_port()
+    port = free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("DIGWEBS_")}
     child_env.update(PYTHONPATH=str(REPO), PYTHONUNBUFFERED="1", **env)
     log = (project / f"serve-{port}.log").open("wb")

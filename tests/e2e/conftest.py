@@ -14,7 +14,6 @@ import http.client
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,24 +21,10 @@ import typing as t
 from pathlib import Path
 
 import pytest
+from _helpers import child_env, free_port, new_project
 
 REPO = Path(__file__).resolve().parents[2]
 APPS = REPO / "tests" / "apps"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """The environment of a server: ours without DIGWEBS_*, with the repo importable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGWEBS_")}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    env["PYTHONUNBUFFERED"] = "1"
-    env.update(extra)
-    return env
 
 
 class Server:
@@ -132,25 +117,7 @@ def start_server(tmp_path) -> t.Iterator[t.Callable[..., Server]]:
 def generated_project(tmp_path_factory) -> Path:
     """A project made by ``digwebs new`` (once per session; copy it before changing it)."""
     base = tmp_path_factory.mktemp("generated")
-    home = tmp_path_factory.mktemp("home")
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "digwebs_cli",
-            "new",
-            "site",
-            "--no-input",
-            "--output-dir",
-            str(base),
-        ],
-        env=child_env(HOME=str(home)),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return base / "site"
+    return new_project(base, tmp_path_factory.mktemp("home"))
 
 
 @pytest.fixture

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 pytest.importorskip("gevent")
 
+from _helpers import child_env, free_port  # noqa: E402
 from gunicorn.config import Config  # noqa: E402
 from gunicorn.http import wsgi  # noqa: E402
 from gunicorn.http.parser import RequestParser  # noqa: E402
@@ -175,20 +176,6 @@ def test_the_snapshot_reads_as_the_config():
 # -- live ------------------------------------------------------------------------------
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def child_env(**extra: str) -> dict[str, str]:
-    """Our environment without DIGWEBS_*, with this checkout importable."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DIGWEBS_")}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
-    env.update(extra)
-    return env
 
 
 COUNTER_APP = """\
