@@ -70,6 +70,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -765,12 +766,18 @@ def _still_open(socks: list[socket.socket]) -> int:
     return sum(1 for sock in socks if sock.fileno() not in closed)
 
 
-def run_memory_row(
-    row: Row, contenders: list[str], apps: Path, logs: Path, rounds: int
-) -> dict[str, Result]:
-    """Per contender (interleaved rounds): worker RSS before and with 5,000 idle connections."""
-    results = {c: Result(row.name, c) for c in contenders}
-    samples: dict[str, list[tuple[int, int, int]]] = {c: [] for c in contenders}
+def _servers_in_rounds(
+    row: Row,
+    contenders: list[str],
+    apps: Path,
+    logs: Path,
+    rounds: int,
+    results: dict[str, Result],
+) -> Iterator[tuple[str, subprocess.Popen[bytes], int]]:
+    """Each round, each contender not yet failed (order rotated), with its server started.
+
+    A server that does not start marks its contender failed; the caller stops the others.
+    """
     for r in range(rounds):
         order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
         for c in order:
@@ -782,23 +789,33 @@ def run_memory_row(
             except Exception as exc:
                 results[c].failed = str(exc).splitlines()[0][:200]
                 continue
-            socks: list[socket.socket] = []
-            try:
-                # the app has served requests (wait_ready) and its lazy parts are loaded
-                _open_idle(port, 200, time.monotonic() + 30)
-                time.sleep(0.5)
-                pids = worker_pids(proc.pid)
-                before = rss_kb(pids)
-                socks = _open_idle(port, MEMORY_CONNECTIONS, time.monotonic() + 90)
-                time.sleep(1.0)
-                after = rss_kb(pids)
-                samples[c].append((before, after, _still_open(socks)))
-            except Exception as exc:
-                results[c].failed = str(exc).splitlines()[0][:200]
-            finally:
-                for sock in socks:
-                    sock.close()
-                stop(proc)
+            yield c, proc, port
+
+
+def run_memory_row(
+    row: Row, contenders: list[str], apps: Path, logs: Path, rounds: int
+) -> dict[str, Result]:
+    """Per contender (interleaved rounds): worker RSS before and with 5,000 idle connections."""
+    results = {c: Result(row.name, c) for c in contenders}
+    samples: dict[str, list[tuple[int, int, int]]] = {c: [] for c in contenders}
+    for c, proc, port in _servers_in_rounds(row, contenders, apps, logs, rounds, results):
+        socks: list[socket.socket] = []
+        try:
+            # the app has served requests (wait_ready) and its lazy parts are loaded
+            _open_idle(port, 200, time.monotonic() + 30)
+            time.sleep(0.5)
+            pids = worker_pids(proc.pid)
+            before = rss_kb(pids)
+            socks = _open_idle(port, MEMORY_CONNECTIONS, time.monotonic() + 90)
+            time.sleep(1.0)
+            after = rss_kb(pids)
+            samples[c].append((before, after, _still_open(socks)))
+        except Exception as exc:
+            results[c].failed = str(exc).splitlines()[0][:200]
+        finally:
+            for sock in socks:
+                sock.close()
+            stop(proc)
     for c, runs in samples.items():
         if not runs or results[c].failed:
             continue
@@ -833,36 +850,26 @@ def run_shutdown_row(
     import threading
 
     results = {c: Result(row.name, c) for c in contenders}
-    for r in range(rounds):
-        order = contenders[r % len(contenders) :] + contenders[: r % len(contenders)]
-        for c in order:
-            if results[c].failed:
-                continue
-            print(f"  {row.name}: {c}, round {r + 1}/{rounds}", file=sys.stderr, flush=True)
-            try:
-                proc, port = start_server(c, row, apps, logs)
-            except Exception as exc:
-                results[c].failed = str(exc).splitlines()[0][:200]
-                continue
-            out: list[str] = []
-            try:
-                threads = [
-                    threading.Thread(target=_shutdown_request, args=(port, out), daemon=True)
-                    for _ in range(SHUTDOWN_REQUESTS)
-                ]
-                for thread in threads:
-                    thread.start()
-                time.sleep(SHUTDOWN_AT)
-                os.kill(proc.pid, signal.SIGTERM)
-                for thread in threads:
-                    thread.join(SHUTDOWN_GRACE + 15)
-            finally:
-                stop(proc)
-            res = results[c]
-            for end in out:
-                key = "lost" if end.startswith("lost") else end
-                res.status_counts[key] = res.status_counts.get(key, 0) + 1
-            res.requests += len(out)
+    for c, proc, port in _servers_in_rounds(row, contenders, apps, logs, rounds, results):
+        out: list[str] = []
+        try:
+            threads = [
+                threading.Thread(target=_shutdown_request, args=(port, out), daemon=True)
+                for _ in range(SHUTDOWN_REQUESTS)
+            ]
+            for thread in threads:
+                thread.start()
+            time.sleep(SHUTDOWN_AT)
+            os.kill(proc.pid, signal.SIGTERM)
+            for thread in threads:
+                thread.join(SHUTDOWN_GRACE + 15)
+        finally:
+            stop(proc)
+        res = results[c]
+        for end in out:
+            key = "lost" if end.startswith("lost") else end
+            res.status_counts[key] = res.status_counts.get(key, 0) + 1
+        res.requests += len(out)
     for res in results.values():
         if not res.failed:
             res.lost = res.status_counts.get("lost", 0)
