@@ -124,8 +124,9 @@ class Endpoint:
         text_https = (("Content-Type", default_type), *https)
         json_ = (("Content-Type", _JSON_TYPE), *plain)
         json_https = (("Content-Type", _JSON_TYPE), *https)
-        # Header-dict names -> (header_list's builder for them, whether they
-        # set no security header), for the shapes this route returned.
+        # Header-dict names -> (header_list's builder for them or None,
+        # whether they set no security header), for the shapes this route
+        # returned.
         shapes: dict[tuple[str, ...], tuple[t.Any, bool]] = {}
 
         def direct(
@@ -177,7 +178,7 @@ class Endpoint:
                 # none of them (add_to's answer is then the plain +=).
                 known = shapes.get(tuple(headers)) if headers.__class__ is dict else None
                 built = None
-                if known is not None:
+                if known is not None and known[0] is not None:
                     try:
                         built = known[0](headers, content_type or default_type)
                     except (TypeError, AttributeError):  # as header_list falls back
@@ -195,7 +196,7 @@ class Endpoint:
                         pairs += extra
                     elif names:  # the handler's own may replace some
                         _add_security(pairs, extra, names)
-                    if headers.__class__ is dict and len(shapes) < 64:
+                    if known is None and headers.__class__ is dict and len(shapes) < 64:
                         _learn_shape(shapes, tuple(headers), names)
             # send_bytes(environ, start_response, line, pairs, no_length, body), written out.
             if no_length or not _has_length(pairs):
@@ -254,10 +255,13 @@ def _learn_shape(
     shape: tuple[str, ...],
     security_names: frozenset[str],
 ) -> None:
-    """File header_list's builder for the header names ``shape``, if it has one."""
+    """File header_list's builder for the header names ``shape`` (``None``: it has none).
+
+    Called after ``header_list`` has seen the shape, when its builder (or
+    its verdict that there is none) exists, so a shape is filed once.
+    """
     build = _DICT_BUILDERS.get(shape)
-    if build is not None:
-        shapes[shape] = (build, not any(name.lower() in security_names for name in shape))
+    shapes[shape] = (build, not any(name.lower() in security_names for name in shape))
 
 
 def _only_parameter(fn: t.Callable[..., t.Any], arg_names: tuple[str, ...]) -> str | None:
